@@ -1,0 +1,33 @@
+"""The navigation a user sees depends on their role: staff, référent, conseiller, aidant, funder, or the public."""
+
+from django.urls import reverse
+
+from .models import Role
+
+
+def user_roles(user):
+    """The set of roles a user holds (``"staff"`` for Sicoval staff), cached on the user for the request."""
+    if not user.is_authenticated:
+        return frozenset()
+    if not hasattr(user, "_roles_cache"):
+        roles = set(user.memberships.values_list("role", flat=True))
+        if user.is_staff:
+            roles.add("staff")
+        user._roles_cache = frozenset(roles)
+    return user._roles_cache
+
+
+def navigation_for(request):
+    user = getattr(request, "user", None)
+    items = [("home", "Accueil"), ("lieux_public", "Trouver un lieu")]
+    if user is None or not user.is_authenticated:
+        return [(reverse(name), label) for name, label in items]
+    roles = user_roles(user)
+    items.append(("dashboard", "Mon espace"))
+    if roles & {"staff", Role.REFERENT, Role.FINANCEUR}:
+        items.append(("structures:list", "Structures"))
+    if roles & {"staff", Role.REFERENT}:
+        items.append(("structures:lieux", "Lieux"))
+    if "staff" in roles:
+        items.append(("admin:index", "Administration"))
+    return [(reverse(name), label) for name, label in items]

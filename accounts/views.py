@@ -1,0 +1,18 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from structures.selectors import memberships_of
+
+from .navigation import user_roles
+
+
+@login_required
+@require_safe
+def dashboard(request):
+    """The logged-in home: who I am, my roles and structures, and where to go next."""
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {"memberships": memberships_of(request.user), "is_staff_member": "staff" in user_roles(request.user)},
+    )

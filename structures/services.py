@@ -1,0 +1,230 @@
+"""Every write on structures, places and memberships. Each service validates, owns its transaction, and records
+the acting user in the history."""
+
+import difflib
+import unicodedata
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from . import choices
+from .models import ArretItinerant, Lieu, Membership, Structure
+
+STRUCTURE_EDITABLE_FIELDS = [
+    "nom",
+    "siret",
+    "rna",
+    "type_juridique",
+    "secteur",
+    "phase",
+    "commune",
+    "adresse",
+    "code_postal",
+    "contact_nom",
+    "contact_email",
+    "contact_telephone",
+    "site_web",
+    "qpv",
+    "zrr",
+    *Structure.ROLE_FIELDS,
+]
+
+
+def _normalise(name):
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = [
+        w
+        for w in "".join(c if c.isalnum() else " " for c in text).split()
+        if w not in {"de", "du", "la", "le", "l", "d", "des"}
+    ]
+    return " ".join(words)
+
+
+def structure_find_similar(*, nom, commune, exclude_pk=None, threshold=0.85):
+    """Structures of the same commune whose name looks like ``nom`` (possible duplicates to confirm)."""
+    target = _normalise(nom)
+    if not target:
+        return []
+    candidates = Structure.objects.filter(commune=commune).only("pk", "uuid", "nom", "commune_id")
+    if exclude_pk:
+        candidates = candidates.exclude(pk=exclude_pk)
+    similar = []
+    for structure in candidates:
+        other = _normalise(structure.nom)
+        ratio = difflib.SequenceMatcher(None, target, other).ratio()
+        if ratio >= threshold or (len(other) > 3 and (other in target or target in other)):
+            similar.append(structure)
+    return similar
+
+
+def _save(instance, by, **kwargs):
+    instance._history_user = by
+    instance.full_clean()
+    try:
+        instance.save(**kwargs)
+    except IntegrityError as error:
+        raise ValidationError(
+            "Cet enregistrement entre en conflit avec un autre (SIRET ou RNA déjà utilisé ?)."
+        ) from error
+    return instance
+
+
+def _refuse_possible_duplicate(structure):
+    similar = structure_find_similar(nom=structure.nom, commune=structure.commune, exclude_pk=structure.pk)
+    if similar:
+        names = ", ".join(s.nom for s in similar)
+        message = f"Doublon possible dans cette commune : {names}. Confirmez qu'il s'agit d'une autre structure."
+        raise ValidationError({"nom": message}, code="possible_duplicate")
+
+
+@transaction.atomic
+def structure_create(*, by, confirm_not_duplicate=False, **fields):
+    """Create a structure. A similar name in the same commune must be confirmed as not being a duplicate."""
+    structure = Structure(**fields)
+    if not confirm_not_duplicate and structure.commune_id:
+        _refuse_possible_duplicate(structure)
+    return _save(structure, by)
+
+
+@transaction.atomic
+def structure_update(*, structure, by, confirm_not_duplicate=False, **fields):
+    """Update identity, contacts and roles. Statuses change only through their own services."""
+    unknown = set(fields) - set(STRUCTURE_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Champs non modifiables ici : {', '.join(sorted(unknown))}")
+    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    renamed = (
+        "nom" in fields
+        and fields["nom"] != structure.nom
+        or "commune" in fields
+        and fields["commune"] != structure.commune
+    )
+    for name, value in fields.items():
+        setattr(structure, name, value)
+    if renamed and not confirm_not_duplicate:
+        _refuse_possible_duplicate(structure)
+    return _save(structure, by)
+
+
+@transaction.atomic
+def structure_change_statut(*, structure, statut, by):
+    """Move the candidature status along the national workflow; only Sicoval staff may."""
+    if not by.is_staff:
+        raise PermissionDenied("Seule l'équipe Sicoval change le statut d'une candidature.")
+    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    current = choices.StatutCandidature(structure.statut)
+    target = choices.StatutCandidature(statut)
+    if target not in choices.STATUT_TRANSITIONS[current]:
+        raise ValidationError(
+            f"Passage impossible du statut « {current.label} » à « {target.label} ».", code="invalid_transition"
+        )
+    structure.statut = target
+    return _save(structure, by)
+
+
+@transaction.atomic
+def structure_change_conventionnement(*, structure, conventionnement, by):
+    """Move the agreement status along the national workflow; requires a validated candidature."""
+    if not by.is_staff:
+        raise PermissionDenied("Seule l'équipe Sicoval change le conventionnement d'une structure.")
+    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    current = choices.Conventionnement(structure.conventionnement)
+    target = choices.Conventionnement(conventionnement)
+    if target not in choices.CONVENTIONNEMENT_TRANSITIONS[current]:
+        raise ValidationError(
+            f"Passage impossible du conventionnement « {current.label} » à « {target.label} ».",
+            code="invalid_transition",
+        )
+    if (
+        target != choices.Conventionnement.NON_INTERESSE
+        and structure.statut != choices.StatutCandidature.VALIDATION_COSELEC
+    ):
+        raise ValidationError(
+            "Le conventionnement n'est possible que pour une candidature validée en comité de sélection.",
+            code="candidature_not_validated",
+        )
+    structure.conventionnement = target
+    return _save(structure, by)
+
+
+@transaction.atomic
+def membership_add(*, structure, user, role, by):
+    if Membership.objects.filter(structure=structure, user=user, role=role).exists():
+        raise ValidationError("Cette personne a déjà ce rôle dans la structure.", code="duplicate_membership")
+    return _save(Membership(structure=structure, user=user, role=role), by)
+
+
+@transaction.atomic
+def membership_remove(*, membership, by):
+    membership._history_user = by
+    membership.delete()
+
+
+LIEU_FIELDS = [
+    field.name
+    for field in Lieu._meta.get_fields()
+    if getattr(field, "editable", False)
+    and field.concrete
+    and field.name not in {"id", "uuid", "structure", "is_active"}
+]
+
+
+def _check_lieu(lieu):
+    if (
+        lieu.commune_id
+        and lieu.code_postal
+        and lieu.commune.codes_postaux
+        and lieu.code_postal not in lieu.commune.codes_postaux
+    ):
+        postaux = ", ".join(lieu.commune.codes_postaux)
+        message = f"Ce code postal ne correspond pas à {lieu.commune.nom} ({postaux})."
+        raise ValidationError({"code_postal": message})
+
+
+@transaction.atomic
+def lieu_create(*, structure, by, **fields):
+    lieu = Lieu(structure=structure, **fields)
+    _check_lieu(lieu)
+    return _save(lieu, by)
+
+
+@transaction.atomic
+def lieu_update(*, lieu, by, **fields):
+    unknown = set(fields) - set(LIEU_FIELDS)
+    if unknown:
+        raise ValueError(f"Champs non modifiables ici : {', '.join(sorted(unknown))}")
+    lieu = Lieu.objects.select_for_update().get(pk=lieu.pk)
+    for name, value in fields.items():
+        setattr(lieu, name, value)
+    _check_lieu(lieu)
+    if not lieu.is_itinerant and lieu.arrets.exists():
+        raise ValidationError(
+            {"itinerance": "Ce lieu a des arrêts itinérants : supprimez-les avant de le rendre fixe."}
+        )
+    return _save(lieu, by)
+
+
+@transaction.atomic
+def lieu_set_active(*, lieu, is_active, by):
+    """Retire a place from publication (or publish it again); places are never deleted."""
+    lieu = Lieu.objects.select_for_update().get(pk=lieu.pk)
+    lieu.is_active = is_active
+    return _save(lieu, by)
+
+
+@transaction.atomic
+def arret_create(*, lieu, by, **fields):
+    if not lieu.is_itinerant:
+        raise ValidationError("Seul un lieu itinérant a des arrêts.", code="not_itinerant")
+    arret = ArretItinerant(lieu=lieu, **fields)
+    if ArretItinerant.objects.filter(
+        lieu=lieu, date=arret.date, heure_debut__lt=arret.heure_fin, heure_fin__gt=arret.heure_debut
+    ).exists():
+        raise ValidationError("Cet arrêt chevauche un autre arrêt du même jour.", code="overlap")
+    return _save(arret, by)
+
+
+@transaction.atomic
+def arret_delete(*, arret, by):
+    arret._history_user = by
+    arret.delete()

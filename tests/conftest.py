@@ -1,0 +1,62 @@
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _redis_available():
+    if not settings.REDIS_URL:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def services(db):
+    """For tests that need a real PostgreSQL and Redis: skipped with a visible reason without them, and failing
+    instead when REQUIRE_SERVICES=1 (CI), so that nothing is silently left out there."""
+    missing = []
+    if connection.vendor != "postgresql":
+        missing.append("PostgreSQL (DATABASE_URL)")
+    if not _redis_available():
+        missing.append("Redis (REDIS_URL)")
+    if missing:
+        reason = "service(s) manquant(s) : " + ", ".join(missing)
+        if settings.REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 mais {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def staff_user(db):
+    return factories.StaffUserFactory()
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def structure(db):
+    return factories.StructureFactory()
+
+
+@pytest.fixture
+def referent(structure):
+    return factories.MembershipFactory(structure=structure).user
