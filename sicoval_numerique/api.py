@@ -10,6 +10,26 @@ class StandardPagination(pagination.PageNumberPagination):
     page_size_query_param = "taille"
     max_page_size = 200
 
+    def get_page_size(self, request):
+        """A page size out of bounds is an error (400 with a French message), never silently replaced."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise serializers.ValidationError(
+                {self.page_size_query_param: f"La taille de page est un entier entre 1 et {self.max_page_size}."}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+            elif parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
+
 
 def exception_handler(exc, context):
     """DRF's handler, plus service-layer validation errors turned into 400 answers with their French message."""
@@ -17,3 +37,39 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = serializers.ValidationError(detail)
     return drf_exception_handler(exc, context)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Une erreur : un message en français, ou les messages par champ pour une saisie invalide.",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": True,
+}
+ERROR_RESPONSES = {
+    "400": "Paramètres invalides (filtre, tri ou saisie) : les messages disent lesquels.",
+    "401": "Authentification absente ou invalide.",
+    "403": "Droits insuffisants pour cette opération.",
+    "404": "Objet introuvable ou hors de votre périmètre, ou page de résultats inexistante.",
+    "429": "Trop de requêtes : réessayez après le délai indiqué par l'en-tête Retry-After.",
+}
+
+
+def document_error_responses(result, generator, request, public):
+    """drf-spectacular post-processing hook: every operation documents the errors the API can answer, with one
+    shared error schema, so that clients (and the contract tests) know every status they may receive."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Erreur"] = ERROR_SCHEMA
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            security = operation.get("security", [{}])
+            for status, description in ERROR_RESPONSES.items():
+                if status in ("401", "403") and security in ([{}], []):
+                    continue  # anonymous operations never answer 401/403
+                responses.setdefault(
+                    status,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}},
+                    },
+                )
+    return result

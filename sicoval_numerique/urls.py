@@ -30,3 +30,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler400 = "sicoval_numerique.views.bad_request"
+handler403 = "sicoval_numerique.views.permission_denied"
+handler404 = "sicoval_numerique.views.page_not_found"
+handler500 = "sicoval_numerique.views.server_error"

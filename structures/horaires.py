@@ -95,9 +95,12 @@ def parse(value):
     return rules
 
 
+NBSP = "\u00a0"  # French typography: "18 h 30" never wraps inside
+
+
 def _hour(text):
     hours, minutes = text.split(":")
-    return f"{int(hours)} h" if minutes == "00" else f"{int(hours)} h {minutes}"
+    return f"{int(hours)}{NBSP}h" if minutes == "00" else f"{int(hours)}{NBSP}h{NBSP}{minutes}"
 
 
 def _join(parts):

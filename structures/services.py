@@ -74,7 +74,8 @@ def _refuse_possible_duplicate(structure):
     if similar:
         names = ", ".join(s.nom for s in similar)
         message = f"Doublon possible dans cette commune : {names}. Confirmez qu'il s'agit d'une autre structure."
-        raise ValidationError({"nom": message}, code="possible_duplicate")
+        # The code sits on the field's error (a dict drops the outer code), so forms can offer the confirmation.
+        raise ValidationError({"nom": ValidationError(message, code="possible_duplicate")})
 
 
 @transaction.atomic
@@ -214,6 +215,8 @@ def lieu_set_active(*, lieu, is_active, by):
 
 @transaction.atomic
 def arret_create(*, lieu, by, **fields):
+    # Lock the place so that two concurrent stops cannot both pass the overlap check.
+    lieu = Lieu.objects.select_for_update().get(pk=lieu.pk)
     if not lieu.is_itinerant:
         raise ValidationError("Seul un lieu itinérant a des arrêts.", code="not_itinerant")
     arret = ArretItinerant(lieu=lieu, **fields)

@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from sicoval_numerique.demo import DEMO_PASSWORD, USERS, load_demo
+
+
+class Command(BaseCommand):
+    help = "Charge la démonstration du Sicoval (structures, lieux, bus numérique, un compte par rôle). Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Autoriser hors mode DEBUG (jamais en production).")
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("Les données de démonstration ne se chargent qu'en mode DEBUG (ou avec --force).")
+        result = load_demo()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Démonstration prête : {len(result['structures'])} structures, {len(result['lieux'])} lieux, "
+                f"{result['stops']} nouvel(s) arrêt(s) du bus numérique."
+            )
+        )
+        roles = {
+            "coordination": "équipe Sicoval (double authentification à configurer à la 1re connexion)",
+            "referent": "référent de la mairie de Ramonville-Saint-Agne",
+            "conseiller": "conseillère numérique (Ramonville-Saint-Agne)",
+            "aidant": "aidant (CCAS de Castanet-Tolosan)",
+            "financeur": "financeur, lecture seule (Département de la Haute-Garonne)",
+        }
+        self.stdout.write(f"\nComptes de démonstration (mot de passe commun : {DEMO_PASSWORD})")
+        for spec in USERS:
+            self.stdout.write(f"  {spec['email']:<45} {roles[spec['email'].split('@')[0]]}")
