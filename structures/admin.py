@@ -41,7 +41,9 @@ class StructureAdmin(SimpleHistoryAdmin):
     search_fields = ["nom", "siret", "rna", "commune__nom"]
     list_select_related = ["commune"]
     autocomplete_fields = ["commune"]
-    readonly_fields = ["uuid", "created_at", "updated_at"]
+    # Statuses follow the national workflow: they change on the structure's page, through the services that refuse
+    # invalid transitions, never by free editing here.
+    readonly_fields = ["uuid", "statut", "conventionnement", "created_at", "updated_at"]
     inlines = [MembershipInline, LieuInline]
 
     def has_delete_permission(self, request, obj=None):

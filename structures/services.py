@@ -7,8 +7,11 @@ import unicodedata
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from accounts.models import Role
+
 from . import choices
 from .models import ArretItinerant, Lieu, Membership, Structure
+from .selectors import structures_editable_by
 
 STRUCTURE_EDITABLE_FIELDS = [
     "nom",
@@ -28,6 +31,20 @@ STRUCTURE_EDITABLE_FIELDS = [
     "zrr",
     *Structure.ROLE_FIELDS,
 ]
+# Official identity, labels and funding zones: set by Sicoval staff only (a référent keeps the name, address and
+# contacts of their structure up to date).
+STRUCTURE_STAFF_ONLY_FIELDS = {
+    "siret",
+    "rna",
+    "type_juridique",
+    "secteur",
+    "phase",
+    "qpv",
+    "zrr",
+    *Structure.ROLE_FIELDS,
+}
+# Roles a référent may grant or withdraw in their own structure; funder access (every structure) is staff's call.
+REFERENT_GRANTABLE_ROLES = {Role.REFERENT, Role.CONSEILLER, Role.AIDANT}
 
 
 def _normalise(name):
@@ -94,6 +111,15 @@ def structure_update(*, structure, by, confirm_not_duplicate=False, **fields):
     if unknown:
         raise ValueError(f"Champs non modifiables ici : {', '.join(sorted(unknown))}")
     structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    if not by.is_staff:
+        if not structures_editable_by(by).filter(pk=structure.pk).exists():
+            raise PermissionDenied("Vous ne pouvez pas modifier cette structure.")
+        locked = sorted(
+            name for name in STRUCTURE_STAFF_ONLY_FIELDS & set(fields) if fields[name] != getattr(structure, name)
+        )
+        if locked:
+            labels = ", ".join(str(Structure._meta.get_field(name).verbose_name) for name in locked)
+            raise PermissionDenied(f"Seule l'équipe Sicoval modifie : {labels}.")
     renamed = (
         "nom" in fields
         and fields["nom"] != structure.nom
@@ -148,8 +174,20 @@ def structure_change_conventionnement(*, structure, conventionnement, by):
     return _save(structure, by)
 
 
+def grantable_roles(user):
+    return set(Role.values) if user.is_staff else set(REFERENT_GRANTABLE_ROLES)
+
+
+def _check_can_manage_membership(*, structure, role, by):
+    if not structures_editable_by(by).filter(pk=structure.pk).exists():
+        raise PermissionDenied("Vous ne gérez pas les membres de cette structure.")
+    if role not in grantable_roles(by):
+        raise PermissionDenied("Seule l'équipe Sicoval attribue ou retire ce rôle.")
+
+
 @transaction.atomic
 def membership_add(*, structure, user, role, by):
+    _check_can_manage_membership(structure=structure, role=role, by=by)
     if Membership.objects.filter(structure=structure, user=user, role=role).exists():
         raise ValidationError("Cette personne a déjà ce rôle dans la structure.", code="duplicate_membership")
     return _save(Membership(structure=structure, user=user, role=role), by)
@@ -157,6 +195,7 @@ def membership_add(*, structure, user, role, by):
 
 @transaction.atomic
 def membership_remove(*, membership, by):
+    _check_can_manage_membership(structure=membership.structure, role=membership.role, by=by)
     membership._history_user = by
     membership.delete()
 

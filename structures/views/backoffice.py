@@ -1,57 +1,424 @@
-from django.http import Http404
+"""Back-office pages of structures and places: Sicoval staff edit everything, a référent their own structures and
+places, funders read every structure. Reads go through the scoped selectors (another structure's object answers
+404), writes through the services; a role without the right gets 403."""
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from structures import choices, selectors, services
+from structures.forms import (
+    ArretForm,
+    ConventionnementForm,
+    LieuFilterForm,
+    LieuForm,
+    MembershipForm,
+    StatutForm,
+    StructureFilterForm,
+    StructureForm,
+    add_service_error,
+)
+from structures.models import ArretItinerant, Commune, Membership, Structure
+
+PAGE_SIZE = 25
+HISTORY_LENGTH = 30
+PAST_STOPS_SHOWN = 20
+
+STATUT_BADGES = {
+    choices.StatutCandidature.CREEE: "badge-warning",
+    choices.StatutCandidature.EXAMEN_COMPLEMENTAIRE_COSELEC: "badge-warning",
+    choices.StatutCandidature.VALIDATION_COSELEC: "badge-success",
+    choices.StatutCandidature.REFUS_COSELEC: "badge-danger",
+    choices.StatutCandidature.REFUS_COORDINATEUR: "badge-danger",
+}
+HISTORY_KINDS = {"+": "Création", "~": "Modification", "-": "Suppression"}
 
 
-def structure_list(request, **kwargs):
-    raise Http404
+def _query_string(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
-def structure_create(request, **kwargs):
-    raise Http404
+def _detail_url(structure, anchor=""):
+    return reverse("structures:detail", args=[structure.uuid]) + (f"#{anchor}" if anchor else "")
 
 
-def structure_detail(request, **kwargs):
-    raise Http404
+def _posted(request):
+    """The submitted data of a POST (even an empty one, so that its errors show), None for a GET."""
+    return request.POST if request.method == "POST" else None
 
 
-def structure_edit(request, **kwargs):
-    raise Http404
+def _require_staff(user, message):
+    if not user.is_staff:
+        raise PermissionDenied(message)
 
 
-def structure_statut(request, **kwargs):
-    raise Http404
+# --- Structures -------------------------------------------------------------------------------------------------
+@login_required
+@require_safe
+def structure_list(request):
+    user = request.user
+    form = StructureFilterForm(request.GET or None, structures=selectors.structures_visible_to(user))
+    filters = form.filters() if form.is_bound else {}
+    structures = selectors.structure_list(user, **filters)
+    page = Paginator(structures, PAGE_SIZE).get_page(request.GET.get("page"))
+    for structure in page.object_list:
+        structure.statut_badge = STATUT_BADGES.get(structure.statut, "badge-neutral")
+    return render(
+        request,
+        "structures/backoffice/structure_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": _query_string(request),
+            "filtered": bool(filters),
+            "can_create": user.is_staff,
+        },
+    )
 
 
-def structure_conventionnement(request, **kwargs):
-    raise Http404
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def structure_create(request):
+    _require_staff(request.user, "Seule l'équipe Sicoval crée des structures.")
+    form = StructureForm(_posted(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            structure = services.structure_create(
+                by=request.user,
+                confirm_not_duplicate=form.cleaned_data["confirm_not_duplicate"],
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, f"La structure « {structure.nom} » a été créée.")
+            return redirect(_detail_url(structure))
+    status = 400 if form.is_bound else 200
+    return render(request, "structures/backoffice/structure_form.html", {"form": form}, status=status)
 
 
-def membership_add(request, **kwargs):
-    raise Http404
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def structure_edit(request, uuid):
+    structure = get_object_or_404(selectors.structures_editable_by(request.user).select_related("commune"), uuid=uuid)
+    # The form works on a copy, so that the page keeps showing the saved name when the input is refused.
+    form = StructureForm(_posted(request), instance=copy.copy(structure), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            structure = services.structure_update(
+                structure=structure,
+                by=request.user,
+                confirm_not_duplicate=form.cleaned_data["confirm_not_duplicate"],
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "Les modifications ont été enregistrées.")
+            return redirect(_detail_url(structure))
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "structures/backoffice/structure_form.html", {"form": form, "structure": structure}, status=status
+    )
 
 
-def membership_remove(request, **kwargs):
-    raise Http404
+def _history_value(field, value, communes):
+    if value is None or value == "":
+        return "—"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.BooleanField):
+        return "oui" if value else "non"
+    if field.name == "commune":
+        commune = communes.get(value)
+        return commune.nom if commune else value
+    return str(value)
 
 
-def lieu_create(request, **kwargs):
-    raise Http404
+def _structure_history(structure):
+    """The last changes of a structure with what changed, in two queries whatever their number: each record is
+    diffed against the next older one fetched in the same query."""
+    records = list(
+        structure.history.select_related("history_user").order_by("-history_date", "-history_id")[: HISTORY_LENGTH + 1]
+    )
+    pairs = list(zip(records, [*records[1:], None], strict=True))[:HISTORY_LENGTH]
+    deltas = [(record, record.diff_against(previous) if previous else None) for record, previous in pairs]
+    commune_ids = {
+        value
+        for _record, delta in deltas
+        if delta
+        for change in delta.changes
+        if change.field == "commune"
+        for value in (change.old, change.new)
+        if value
+    }
+    communes = Commune.objects.in_bulk(commune_ids) if commune_ids else {}
+    entries = []
+    for record, delta in deltas:
+        changes = []
+        for change in delta.changes if delta else []:
+            field = Structure._meta.get_field(change.field)
+            changes.append(
+                {
+                    "label": capfirst(field.verbose_name),
+                    "old": _history_value(field, change.old, communes),
+                    "new": _history_value(field, change.new, communes),
+                }
+            )
+        entries.append(
+            {
+                "date": record.history_date,
+                "user": record.history_user,
+                "kind": HISTORY_KINDS.get(record.history_type, record.history_type),
+                "changes": changes,
+            }
+        )
+    return entries
 
 
-def lieu_list(request, **kwargs):
-    raise Http404
+def _structure_page(request, structure, *, status=200, **bound_forms):
+    """The detail page, also re-rendered with a refused status or member form (and its errors)."""
+    user = request.user
+    can_edit = selectors.can_edit_structure(user, structure)
+    context = {
+        "structure": structure,
+        "statut_badge": STATUT_BADGES.get(structure.statut, "badge-neutral"),
+        "can_edit": can_edit,
+        "can_change_statuses": user.is_staff,
+        "lieux": structure.lieux.select_related("commune").order_by("nom"),
+        "members": selectors.structure_members(structure),
+        "history": _structure_history(structure),
+        "history_length": HISTORY_LENGTH,
+    }
+    if user.is_staff:
+        context["statut_form"] = bound_forms.get("statut_form") or StatutForm(current=structure.statut)
+        context["conventionnement_form"] = bound_forms.get("conventionnement_form") or ConventionnementForm(
+            current=structure.conventionnement
+        )
+    if can_edit:
+        context["membership_form"] = bound_forms.get("membership_form") or MembershipForm(
+            roles=services.grantable_roles(user)
+        )
+        context["grantable_roles"] = services.grantable_roles(user)
+    return render(request, "structures/backoffice/structure_detail.html", context, status=status)
 
 
-def lieu_edit(request, **kwargs):
-    raise Http404
+def _visible_structure(request, uuid):
+    return get_object_or_404(selectors.structures_visible_to(request.user).select_related("commune"), uuid=uuid)
 
 
-def lieu_toggle(request, **kwargs):
-    raise Http404
+@login_required
+@require_safe
+def structure_detail(request, uuid):
+    return _structure_page(request, _visible_structure(request, uuid))
 
 
-def arret_create(request, **kwargs):
-    raise Http404
+@login_required
+@require_POST
+def structure_statut(request, uuid):
+    structure = _visible_structure(request, uuid)
+    _require_staff(request.user, "Seule l'équipe Sicoval change le statut d'une candidature.")
+    form = StatutForm(request.POST, current=structure.statut)
+    if form.is_valid():
+        try:
+            structure = services.structure_change_statut(
+                structure=structure, statut=form.cleaned_data["statut"], by=request.user
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Statut de la candidature : « {structure.get_statut_display()} ».")
+            return redirect(_detail_url(structure, "statuts"))
+    return _structure_page(request, structure, statut_form=form, status=400)
 
 
-def arret_delete(request, **kwargs):
-    raise Http404
+@login_required
+@require_POST
+def structure_conventionnement(request, uuid):
+    structure = _visible_structure(request, uuid)
+    _require_staff(request.user, "Seule l'équipe Sicoval change le conventionnement d'une structure.")
+    form = ConventionnementForm(request.POST, current=structure.conventionnement)
+    if form.is_valid():
+        try:
+            structure = services.structure_change_conventionnement(
+                structure=structure, conventionnement=form.cleaned_data["conventionnement"], by=request.user
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Conventionnement : « {structure.get_conventionnement_display()} ».")
+            return redirect(_detail_url(structure, "statuts"))
+    return _structure_page(request, structure, conventionnement_form=form, status=400)
+
+
+# --- Members ----------------------------------------------------------------------------------------------------
+@login_required
+@require_POST
+def membership_add(request, uuid):
+    structure = get_object_or_404(selectors.structures_editable_by(request.user).select_related("commune"), uuid=uuid)
+    form = MembershipForm(request.POST, roles=services.grantable_roles(request.user))
+    if form.is_valid():
+        try:
+            membership = services.membership_add(
+                structure=structure, user=form.user, role=form.cleaned_data["role"], by=request.user
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, f"{membership.user} a le rôle « {membership.get_role_display()} » dans la structure."
+            )
+            return redirect(_detail_url(structure, "membres"))
+    return _structure_page(request, structure, membership_form=form, status=400)
+
+
+@login_required
+@require_POST
+def membership_remove(request, pk):
+    user = request.user
+    memberships = Membership.objects.filter(structure__in=selectors.structures_editable_by(user).values("pk"))
+    membership = get_object_or_404(memberships.select_related("structure", "user"), pk=pk)
+    if membership.role not in services.grantable_roles(user):
+        raise PermissionDenied("Seule l'équipe Sicoval retire ce rôle.")
+    structure = membership.structure
+    services.membership_remove(membership=membership, by=user)
+    messages.success(request, f"{membership.user} n'a plus le rôle « {membership.get_role_display()} ».")
+    return redirect(_detail_url(structure, "membres"))
+
+
+# --- Places -----------------------------------------------------------------------------------------------------
+@login_required
+@require_safe
+def lieu_list(request):
+    form = LieuFilterForm(request.GET or None)
+    filters = form.filters() if form.is_bound else {}
+    lieux = selectors.lieux_visible_to(request.user)
+    if filters.get("q"):
+        q = filters["q"]
+        lieux = lieux.filter(models.Q(nom__icontains=q) | models.Q(structure__nom__icontains=q))
+    if filters.get("publication"):
+        lieux = lieux.filter(is_active=filters["publication"] == "publie")
+    if filters.get("itinerance"):
+        lieux = lieux.filter(itinerance=filters["itinerance"])
+    page = Paginator(lieux.order_by("commune__nom", "nom", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "structures/backoffice/lieu_list.html",
+        {"form": form, "page": page, "query": _query_string(request), "filtered": bool(filters)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def lieu_create(request, uuid):
+    structure = get_object_or_404(selectors.structures_editable_by(request.user).select_related("commune"), uuid=uuid)
+    initial = {"commune": structure.commune, "code_postal": structure.code_postal, "adresse": structure.adresse}
+    form = LieuForm(_posted(request), initial=initial)
+    form.instance.structure = structure
+    if request.method == "POST" and form.is_valid():
+        try:
+            lieu = services.lieu_create(structure=structure, by=request.user, **form.service_fields())
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Le lieu « {lieu.nom} » a été créé.")
+            return redirect("structures:lieu_edit", uuid=lieu.uuid)
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "structures/backoffice/lieu_form.html", {"form": form, "structure": structure}, status=status
+    )
+
+
+def _lieu_page(request, lieu, *, form=None, arret_form=None, status=200):
+    context = {"lieu": lieu, "structure": lieu.structure, "form": form or LieuForm(instance=copy.copy(lieu))}
+    if lieu.is_itinerant or arret_form is not None:
+        today = timezone.localdate()
+        arrets = lieu.arrets.select_related("commune")
+        context.update(
+            {
+                "arrets_a_venir": arrets.filter(date__gte=today).order_by("date", "heure_debut"),
+                "arrets_passes": arrets.filter(date__lt=today).order_by("-date", "-heure_debut")[:PAST_STOPS_SHOWN],
+                "past_stops_shown": PAST_STOPS_SHOWN,
+                "arret_form": arret_form or ArretForm(initial={"commune": lieu.commune}),
+            }
+        )
+    return render(request, "structures/backoffice/lieu_form.html", context, status=status)
+
+
+def _visible_lieu(request, uuid):
+    return get_object_or_404(selectors.lieux_visible_to(request.user), uuid=uuid)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def lieu_edit(request, uuid):
+    lieu = _visible_lieu(request, uuid)
+    if request.method != "POST":
+        return _lieu_page(request, lieu)
+    form = LieuForm(request.POST, instance=copy.copy(lieu))
+    if form.is_valid():
+        try:
+            lieu = services.lieu_update(lieu=lieu, by=request.user, **form.service_fields())
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Le lieu « {lieu.nom} » a été enregistré.")
+            return redirect("structures:lieu_edit", uuid=lieu.uuid)
+    return _lieu_page(request, lieu, form=form, status=400)
+
+
+@login_required
+@require_POST
+def lieu_toggle(request, uuid):
+    lieu = _visible_lieu(request, uuid)
+    action = request.POST.get("action")
+    if action not in {"publier", "retirer"}:
+        messages.error(request, "Action inconnue : choisissez de publier ou de retirer le lieu.")
+        return redirect("structures:lieu_edit", uuid=lieu.uuid)
+    lieu = services.lieu_set_active(lieu=lieu, is_active=action == "publier", by=request.user)
+    if lieu.is_active:
+        messages.success(request, f"Le lieu « {lieu.nom} » est publié.")
+    else:
+        messages.success(request, f"Le lieu « {lieu.nom} » est retiré de la publication.")
+    if request.POST.get("next") == "list":
+        return redirect("structures:lieux")
+    return redirect("structures:lieu_edit", uuid=lieu.uuid)
+
+
+@login_required
+@require_POST
+def arret_create(request, uuid):
+    lieu = _visible_lieu(request, uuid)
+    form = ArretForm(request.POST)
+    form.instance.lieu = lieu
+    if form.is_valid():
+        try:
+            arret = services.arret_create(lieu=lieu, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Arrêt ajouté : {arret.commune.nom}, le {arret.date:%d/%m/%Y}.")
+            return redirect(reverse("structures:lieu_edit", args=[lieu.uuid]) + "#arrets")
+    return _lieu_page(request, lieu, arret_form=form, status=400)
+
+
+@login_required
+@require_POST
+def arret_delete(request, uuid):
+    arrets = ArretItinerant.objects.filter(lieu__in=selectors.lieux_visible_to(request.user).values("pk"))
+    arret = get_object_or_404(arrets.select_related("lieu", "commune"), uuid=uuid)
+    lieu = arret.lieu
+    services.arret_delete(arret=arret, by=request.user)
+    messages.success(request, f"L'arrêt de {arret.commune.nom} du {arret.date:%d/%m/%Y} a été supprimé.")
+    return redirect(reverse("structures:lieu_edit", args=[lieu.uuid]) + "#arrets")
