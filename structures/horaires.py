@@ -19,7 +19,7 @@ DAY_NAMES = {
     "Su": "dimanche",
     "PH": "jours fériés",
 }
-_TIME = r"(?:[01]\d|2[0-4]):[0-5]\d"
+_TIME = r"(?:[01]\d|2[0-3]):[0-5]\d|24:00"
 _SPAN_RE = re.compile(rf"^({_TIME})-({_TIME})$")
 _DAY_RE = re.compile(r"^(Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:-(Mo|Tu|We|Th|Fr|Sa|Su))?$")
 

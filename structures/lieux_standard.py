@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "fixtures" / "lieux-mediation-numerique.schema.json"
 SEPARATOR = "|"
@@ -58,7 +59,7 @@ def lieu_to_row(lieu):
         "source": lieu.source or settings.PLATFORM_NAME,
         "itinerance": lieu.itinerance,
         "structure_parente": lieu.structure_parente,
-        "date_maj": lieu.updated_at.date().isoformat(),
+        "date_maj": timezone.localdate(lieu.updated_at).isoformat(),
         "services": _multi(lieu.services),
         "publics_specifiquement_adresses": _multi(lieu.publics_specifiquement_adresses),
         "prise_en_charge_specifique": _multi(lieu.prise_en_charge_specifique),

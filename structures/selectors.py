@@ -70,18 +70,23 @@ def structure_members(structure):
     return Membership.objects.filter(structure=structure).select_related("user").order_by("role", "user__last_name")
 
 
-def lieux_publics(*, commune=None, service=""):
-    """Published places for the public directory and the national export."""
-    upcoming = ArretItinerant.objects.filter(date__gte=timezone.localdate()).select_related("commune")
-    qs = (
-        Lieu.objects.filter(is_active=True)
-        .select_related("structure", "commune")
-        .prefetch_related(Prefetch("arrets", queryset=upcoming, to_attr="prochains_arrets"))
-    )
+def lieux_in_commune(qs, code_insee):
+    """Places based in a commune, or whose itinerant unit stops there in the future."""
+    today = timezone.localdate()
+    return qs.filter(
+        Q(commune__code_insee=code_insee) | Q(arrets__commune__code_insee=code_insee, arrets__date__gte=today)
+    ).distinct()
+
+
+def lieux_publics(*, commune=None, service="", with_stops=True):
+    """Published places for the public directory, the API and the national export (``with_stops`` prefetches the
+    upcoming stops of itinerant places as ``prochains_arrets``)."""
+    qs = Lieu.objects.filter(is_active=True).select_related("structure", "commune")
+    if with_stops:
+        upcoming = ArretItinerant.objects.filter(date__gte=timezone.localdate()).select_related("commune")
+        qs = qs.prefetch_related(Prefetch("arrets", queryset=upcoming, to_attr="prochains_arrets"))
     if commune:
-        qs = qs.filter(
-            Q(commune=commune) | Q(arrets__commune=commune, arrets__date__gte=timezone.localdate())
-        ).distinct()
+        qs = lieux_in_commune(qs, commune.code_insee)
     if service:
         qs = qs.filter(list_contains("services", service))
     return qs.order_by("commune__nom", "nom")

@@ -86,6 +86,12 @@ def _save(instance, by, **kwargs):
     return instance
 
 
+def _require_editor(by, structure):
+    """Staff edit everything; a référent edits their own structure and its places; nobody else writes."""
+    if not by.is_staff and not structures_editable_by(by).filter(pk=structure.pk).exists():
+        raise PermissionDenied("Vous ne pouvez pas modifier cette structure ni ses lieux.")
+
+
 def _refuse_possible_duplicate(structure):
     similar = structure_find_similar(nom=structure.nom, commune=structure.commune, exclude_pk=structure.pk)
     if similar:
@@ -97,7 +103,9 @@ def _refuse_possible_duplicate(structure):
 
 @transaction.atomic
 def structure_create(*, by, confirm_not_duplicate=False, **fields):
-    """Create a structure. A similar name in the same commune must be confirmed as not being a duplicate."""
+    """Create a structure (Sicoval staff). A similar name in the same commune must be confirmed as not a duplicate."""
+    if not by.is_staff:
+        raise PermissionDenied("Seule l'équipe Sicoval crée des structures.")
     structure = Structure(**fields)
     if not confirm_not_duplicate and structure.commune_id:
         _refuse_possible_duplicate(structure)
@@ -111,9 +119,8 @@ def structure_update(*, structure, by, confirm_not_duplicate=False, **fields):
     if unknown:
         raise ValueError(f"Champs non modifiables ici : {', '.join(sorted(unknown))}")
     structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    _require_editor(by, structure)
     if not by.is_staff:
-        if not structures_editable_by(by).filter(pk=structure.pk).exists():
-            raise PermissionDenied("Vous ne pouvez pas modifier cette structure.")
         locked = sorted(
             name for name in STRUCTURE_STAFF_ONLY_FIELDS & set(fields) if fields[name] != getattr(structure, name)
         )
@@ -179,8 +186,7 @@ def grantable_roles(user):
 
 
 def _check_can_manage_membership(*, structure, role, by):
-    if not structures_editable_by(by).filter(pk=structure.pk).exists():
-        raise PermissionDenied("Vous ne gérez pas les membres de cette structure.")
+    _require_editor(by, structure)
     if role not in grantable_roles(by):
         raise PermissionDenied("Seule l'équipe Sicoval attribue ou retire ce rôle.")
 
@@ -223,6 +229,7 @@ def _check_lieu(lieu):
 
 @transaction.atomic
 def lieu_create(*, structure, by, **fields):
+    _require_editor(by, structure)
     lieu = Lieu(structure=structure, **fields)
     _check_lieu(lieu)
     return _save(lieu, by)
@@ -234,6 +241,7 @@ def lieu_update(*, lieu, by, **fields):
     if unknown:
         raise ValueError(f"Champs non modifiables ici : {', '.join(sorted(unknown))}")
     lieu = Lieu.objects.select_for_update().get(pk=lieu.pk)
+    _require_editor(by, lieu.structure)
     for name, value in fields.items():
         setattr(lieu, name, value)
     _check_lieu(lieu)
@@ -248,6 +256,7 @@ def lieu_update(*, lieu, by, **fields):
 def lieu_set_active(*, lieu, is_active, by):
     """Retire a place from publication (or publish it again); places are never deleted."""
     lieu = Lieu.objects.select_for_update().get(pk=lieu.pk)
+    _require_editor(by, lieu.structure)
     lieu.is_active = is_active
     return _save(lieu, by)
 
@@ -256,6 +265,7 @@ def lieu_set_active(*, lieu, is_active, by):
 def arret_create(*, lieu, by, **fields):
     # Lock the place so that two concurrent stops cannot both pass the overlap check.
     lieu = Lieu.objects.select_for_update().get(pk=lieu.pk)
+    _require_editor(by, lieu.structure)
     if not lieu.is_itinerant:
         raise ValidationError("Seul un lieu itinérant a des arrêts.", code="not_itinerant")
     arret = ArretItinerant(lieu=lieu, **fields)
@@ -268,5 +278,6 @@ def arret_create(*, lieu, by, **fields):
 
 @transaction.atomic
 def arret_delete(*, arret, by):
+    _require_editor(by, arret.lieu.structure)
     arret._history_user = by
     arret.delete()

@@ -23,12 +23,14 @@ class LoadReport:
     epci_updated: int = 0
     communes_created: int = 0
     communes_updated: int = 0
+    communes_detached: int = 0
     warnings: list = field(default_factory=list)
 
     def __str__(self):
         return (
             f"EPCI : {self.epci_created} créé(s), {self.epci_updated} mis à jour ; "
-            f"communes : {self.communes_created} créée(s), {self.communes_updated} mise(s) à jour."
+            f"communes : {self.communes_created} créée(s), {self.communes_updated} mise(s) à jour, "
+            f"{self.communes_detached} détachée(s) de l'EPCI."
         )
 
 
@@ -179,4 +181,6 @@ def import_epci(*, siren, communes_path, epci_path):
     except KeyError as error:
         raise TerritoireError(f"Commune incomplète dans le fichier des communes : champ {error} manquant.") from error
     _upsert_communes(records, report)
+    # A commune that has left the EPCI since the last import is no longer counted as part of it.
+    report.communes_detached = Commune.objects.filter(epci=epci).exclude(code_insee__in=members).update(epci=None)
     return report

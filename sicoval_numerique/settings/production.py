@@ -1,10 +1,15 @@
 """Production: every secret comes from the environment; no default secret, HTTPS only."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without it
+if not SECRET_KEY.strip():
+    # An empty line in .env ("DJANGO_SECRET_KEY=") would otherwise start, then fail on the first request.
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY est vide : la production exige une clé secrète.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"

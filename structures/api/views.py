@@ -5,15 +5,16 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 
+from sicoval_numerique.api import StrictFilterSet
 from structures import choices
 from structures.fields import list_contains
 from structures.models import Commune, Lieu
-from structures.selectors import lieux_publics
+from structures.selectors import lieux_in_commune, lieux_publics
 
 from .serializers import CommuneSerializer, LieuSerializer
 
 
-class CommuneFilter(django_filters.FilterSet):
+class CommuneFilter(StrictFilterSet):
     departement = django_filters.CharFilter(help_text="Code du département, par exemple 31.")
     epci = django_filters.CharFilter(field_name="epci__siren", help_text="SIREN de l'EPCI.")
     nom = django_filters.CharFilter(lookup_expr="icontains", help_text="Partie du nom.")
@@ -37,8 +38,10 @@ class CommuneViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["code_insee", "nom", "population"]
 
 
-class LieuFilter(django_filters.FilterSet):
-    commune = django_filters.CharFilter(field_name="commune__code_insee", help_text="Code INSEE de la commune.")
+class LieuFilter(StrictFilterSet):
+    commune = django_filters.CharFilter(
+        method="filter_commune", help_text="Code INSEE d'une commune : les lieux qui y sont ou y passent (itinérants)."
+    )
     service = django_filters.ChoiceFilter(
         choices=choices.SERVICES, method="filter_service", help_text="Un service du standard."
     )
@@ -46,6 +49,9 @@ class LieuFilter(django_filters.FilterSet):
     class Meta:
         model = Lieu
         fields = ["commune", "service"]
+
+    def filter_commune(self, queryset, name, value):
+        return lieux_in_commune(queryset, value)
 
     def filter_service(self, queryset, name, value):
         return queryset.filter(list_contains("services", value))
@@ -66,4 +72,4 @@ class LieuViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["nom"]
 
     def get_queryset(self):
-        return lieux_publics()
+        return lieux_publics(with_stops=False)

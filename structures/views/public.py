@@ -71,7 +71,8 @@ def lieu_detail(request, uuid):
 def export_csv(request):
     """Every published place in the national standard, streamed (the file stays small in memory at any size)."""
     response = StreamingHttpResponse(
-        lieux_standard.csv_lines(lieux_publics().iterator(chunk_size=500)), content_type="text/csv; charset=utf-8"
+        lieux_standard.csv_lines(lieux_publics(with_stops=False).iterator(chunk_size=500)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="lieux-mediation-numerique.csv"'
     return response
@@ -79,7 +80,7 @@ def export_csv(request):
 
 @require_safe
 def export_json(request):
-    body = json.dumps(lieux_standard.to_json(lieux_publics()), ensure_ascii=False, indent=1)
+    body = json.dumps(lieux_standard.to_json(lieux_publics(with_stops=False)), ensure_ascii=False, indent=1)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="lieux-mediation-numerique.json"'
     return response

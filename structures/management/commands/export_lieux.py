@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not options["csv"] and not options["json"]:
             raise CommandError("Indiquez --csv et/ou --json.")
-        lieux = list(lieux_publics())
+        lieux = list(lieux_publics(with_stops=False))
         errors = lieux_standard.validate_rows(lieux_standard.rows(lieux))
         if errors:
             raise CommandError("Export non conforme au standard :\n" + "\n".join(errors[:20]))
