@@ -12,7 +12,8 @@ if not SECRET_KEY.strip():
     raise ImproperlyConfigured("DJANGO_SECRET_KEY est vide : la production exige une clé secrète.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+# Links in e-mails (verification, password reset): https behind the TLS proxy; http for the local compose stack.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
