@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from .models import Role
+from .policies import mfa_missing
 
 
 def user_roles(user):
@@ -22,8 +23,11 @@ def navigation_for(request):
     items = [("home", "Accueil"), ("lieux_public", "Trouver un lieu")]
     if user is None or not user.is_authenticated:
         return [(reverse(name), label) for name, label in items]
-    roles = user_roles(user)
     items.append(("dashboard", "Mon espace"))
+    if mfa_missing(user):
+        # Until staff have set up their second factor, every other page sends them back to it.
+        return [(reverse(name), label) for name, label in items]
+    roles = user_roles(user)
     if roles & {"staff", Role.REFERENT, Role.FINANCEUR}:
         items.append(("structures:list", "Structures"))
     if roles & {"staff", Role.REFERENT}:

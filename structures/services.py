@@ -140,18 +140,32 @@ def structure_update(*, structure, by, confirm_not_duplicate=False, **fields):
     return _save(structure, by)
 
 
+def _change_status(*, structure, field, enum, transitions, target, by, what, noun):
+    """Move one of the national statuses along its workflow: staff only, allowed transitions only, with history."""
+    if not by.is_staff:
+        raise PermissionDenied(f"Seule l'équipe Sicoval change {what}.")
+    structure = Structure.objects.select_for_update().get(pk=structure.pk)
+    current, target = enum(getattr(structure, field)), enum(target)
+    if target not in transitions[current]:
+        raise ValidationError(
+            f"Passage impossible {noun} « {current.label} » à « {target.label} ».", code="invalid_transition"
+        )
+    return structure, target
+
+
 @transaction.atomic
 def structure_change_statut(*, structure, statut, by):
     """Move the candidature status along the national workflow; only Sicoval staff may."""
-    if not by.is_staff:
-        raise PermissionDenied("Seule l'équipe Sicoval change le statut d'une candidature.")
-    structure = Structure.objects.select_for_update().get(pk=structure.pk)
-    current = choices.StatutCandidature(structure.statut)
-    target = choices.StatutCandidature(statut)
-    if target not in choices.STATUT_TRANSITIONS[current]:
-        raise ValidationError(
-            f"Passage impossible du statut « {current.label} » à « {target.label} ».", code="invalid_transition"
-        )
+    structure, target = _change_status(
+        structure=structure,
+        field="statut",
+        enum=choices.StatutCandidature,
+        transitions=choices.STATUT_TRANSITIONS,
+        target=statut,
+        by=by,
+        what="le statut d'une candidature",
+        noun="du statut",
+    )
     structure.statut = target
     return _save(structure, by)
 
@@ -159,20 +173,18 @@ def structure_change_statut(*, structure, statut, by):
 @transaction.atomic
 def structure_change_conventionnement(*, structure, conventionnement, by):
     """Move the agreement status along the national workflow; requires a validated candidature."""
-    if not by.is_staff:
-        raise PermissionDenied("Seule l'équipe Sicoval change le conventionnement d'une structure.")
-    structure = Structure.objects.select_for_update().get(pk=structure.pk)
-    current = choices.Conventionnement(structure.conventionnement)
-    target = choices.Conventionnement(conventionnement)
-    if target not in choices.CONVENTIONNEMENT_TRANSITIONS[current]:
-        raise ValidationError(
-            f"Passage impossible du conventionnement « {current.label} » à « {target.label} ».",
-            code="invalid_transition",
-        )
-    if (
-        target != choices.Conventionnement.NON_INTERESSE
-        and structure.statut != choices.StatutCandidature.VALIDATION_COSELEC
-    ):
+    structure, target = _change_status(
+        structure=structure,
+        field="conventionnement",
+        enum=choices.Conventionnement,
+        transitions=choices.CONVENTIONNEMENT_TRANSITIONS,
+        target=conventionnement,
+        by=by,
+        what="le conventionnement d'une structure",
+        noun="du conventionnement",
+    )
+    validated = structure.statut == choices.StatutCandidature.VALIDATION_COSELEC
+    if target != choices.Conventionnement.NON_INTERESSE and not validated:
         raise ValidationError(
             "Le conventionnement n'est possible que pour une candidature validée en comité de sélection.",
             code="candidature_not_validated",

@@ -113,7 +113,12 @@ def run_django(args, environment, code=None, timeout=120):
 
     The image has no .env file (.dockerignore); the process does not read the developer's one either, so that its
     values cannot mask what is tested."""
-    inherited = {key: value for key, value in os.environ.items() if key not in settings_variables()}
+    # The deployment is checked as it runs: nothing of the settings' variables, nor of the test run's own switches.
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in settings_variables() and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     inherited.pop("DJANGO_SETTINGS_MODULE", None)
     bootstrap = "import environ\nenviron.Env.read_env = classmethod(lambda cls, *args, **kwargs: None)\n"
     if code is None:

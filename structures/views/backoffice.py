@@ -349,7 +349,7 @@ def _lieu_page(request, lieu, *, form=None, arret_form=None, status=200):
             {
                 "arrets_a_venir": arrets.filter(date__gte=today).order_by("date", "heure_debut"),
                 "arrets_passes": arrets.filter(date__lt=today).order_by("-date", "-heure_debut")[:PAST_STOPS_SHOWN],
-                "past_stops_shown": PAST_STOPS_SHOWN,
+                "past_stops_caption": f"Arrêts passés (les {PAST_STOPS_SHOWN} derniers au plus)",
                 "arret_form": arret_form or ArretForm(initial={"commune": lieu.commune}),
             }
         )

@@ -46,8 +46,12 @@ def lieu_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     lieux = lieux_publics(commune=filters.get("commune"), service=filters.get("service", ""))
     page = Paginator(lieux, 20).get_page(request.GET.get("page"))
+    commune = filters.get("commune")
     for lieu in page.object_list:
         lieu.horaires_fr = horaires.en_francais(lieu.horaires)
+        # The next stop shown is the next one in the commune searched for, if any.
+        stops = [a for a in lieu.prochains_arrets if commune is None or a.commune_id == commune.pk]
+        lieu.prochain_arret = stops[0] if stops else None
     query = request.GET.copy()
     query.pop("page", None)
     return render(

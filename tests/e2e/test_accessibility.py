@@ -1,0 +1,183 @@
+"""RGAA 4.1 / WCAG 2.1 AA: 0 axe-core violation (wcag2a, wcag2aa, wcag21a, wcag21aa) on every key page and state,
+the public pages at desktop and phone widths."""
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.urls import reverse
+
+from sicoval_numerique.demo import DEMO_PASSWORD
+
+from .conftest import check_axe, goto, log_in_as, submit
+
+BAZIEGE = "31048"  # one place, which does not help with administrative procedures, and no bus stop
+AUREVILLE = "31025"  # no place, a bus stop
+
+
+def _lieu(demo, nom):
+    return next(lieu for lieu in demo["lieux"] if lieu.nom == nom)
+
+
+def _user(demo, prefix):
+    return next(user for user in demo["users"] if user.email.startswith(f"{prefix}@"))
+
+
+# --- Public pages: each a function of (page, demo) that opens the page and returns (response, expected status) ---
+def _login_with_error(page, demo):
+    goto(page, reverse("account_login"))
+    page.get_by_label("Courriel").fill("referent@sicoval-numerique.example")
+    page.get_by_label("Mot de passe").fill("pas-le-bon-mot-de-passe")
+    response = submit(page, page.get_by_role("button", name="Se connecter", exact=True))
+    assert page.get_by_role("alert").is_visible()
+    assert page.title().startswith("Erreur"), page.title()  # RGAA 11.10: the title says the form was refused
+    return response, 200
+
+
+PUBLIC_PAGES = {
+    "accueil": lambda page, demo: (goto(page, "/"), 200),
+    "lieux": lambda page, demo: (goto(page, reverse("lieux_public")), 200),
+    "lieux-sans-resultat": lambda page, demo: (
+        goto(page, f"{reverse('lieux_public')}?commune={BAZIEGE}&service=Aide+aux+d%C3%A9marches+administratives"),
+        200,
+    ),
+    "lieux-avec-resultats": lambda page, demo: (goto(page, f"{reverse('lieux_public')}?commune={AUREVILLE}"), 200),
+    "lieu-fixe": lambda page, demo: (
+        goto(page, reverse("lieu_public", args=[_lieu(demo, "Espace numérique de la mairie de Ramonville").uuid])),
+        200,
+    ),
+    "lieu-itinerant": lambda page, demo: (
+        goto(page, reverse("lieu_public", args=[_lieu(demo, "Bus numérique du Sicoval").uuid])),
+        200,
+    ),
+    "declaration-accessibilite": lambda page, demo: (goto(page, reverse("accessibilite")), 200),
+    "connexion": lambda page, demo: (goto(page, reverse("account_login")), 200),
+    "connexion-erreur": _login_with_error,
+    "mot-de-passe-oublie": lambda page, demo: (goto(page, reverse("account_reset_password")), 200),
+}
+
+
+@pytest.mark.parametrize("device", ["page", "phone_page"], ids=["bureau", "telephone"])
+@pytest.mark.parametrize("name", list(PUBLIC_PAGES))
+def test_public_page(request, demo, device, name):
+    page = request.getfixturevalue(device)
+    response, status = PUBLIC_PAGES[name](page, demo)
+    check_axe(page, response, status=status)
+    if name.startswith("lieux-sans"):
+        assert page.get_by_text("Aucun lieu ne correspond à cette recherche").is_visible()
+
+
+# --- Pages behind a login ---------------------------------------------------------------------------------------
+def _with_totp(user):
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+def test_totp_activation_page(page, live_server, demo):
+    """The page staff land on after their first login (reached after re-entering the password)."""
+    log_in_as(page, live_server, _user(demo, "coordination"))
+    goto(page, reverse("account_reauthenticate"))
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    response = submit(page, page.get_by_role("button", name="Confirmer"))
+    assert response.status in (200, 302)
+    response = goto(page, reverse("mfa_activate_totp"))
+    check_axe(page, response)
+    # … and sent back with a wrong code.
+    page.get_by_label("Code de l'authentificateur").fill("123")
+    response = submit(page, page.get_by_role("button", name="Activer"))
+    assert page.get_by_role("alert").is_visible()
+    check_axe(page, response)
+
+
+def test_reauthentication_page(page, live_server, demo):
+    log_in_as(page, live_server, _user(demo, "coordination"))
+    response = goto(page, reverse("account_reauthenticate"))
+    check_axe(page, response)
+
+
+@pytest.mark.parametrize("role", ["coordination", "referent", "conseiller", "aidant", "financeur"])
+def test_dashboard(page, live_server, demo, role):
+    user = _user(demo, role)
+    if user.is_staff:
+        _with_totp(user)
+    log_in_as(page, live_server, user)
+    check_axe(page, goto(page, reverse("dashboard")))
+
+
+def _staff(page, live_server, demo):
+    log_in_as(page, live_server, _with_totp(_user(demo, "coordination")))
+
+
+def _structures_filtered_empty(page, demo):
+    return goto(page, reverse("structures:list") + "?q=aucune-structure-de-ce-nom"), 200
+
+
+def _lieu_form_with_errors(page, demo):
+    goto(page, reverse("structures:lieu_edit", args=[_lieu(demo, "Bus numérique du Sicoval").uuid]))
+    page.get_by_label("Horaires").first.fill("Lundi 9h-12h")
+    page.get_by_label("Nom", exact=False).first.fill("")
+    response = submit(page, page.get_by_role("button", name="Enregistrer le lieu"))
+    assert page.get_by_role("alert").is_visible()
+    return response, 400
+
+
+def _structure_create_with_errors(page, demo):
+    goto(page, reverse("structures:create"))
+    response = submit(page, page.get_by_role("button", name="Créer la structure"))
+    assert page.get_by_role("alert").is_visible()
+    return response, 400
+
+
+BACK_OFFICE_PAGES = {
+    "structures": lambda page, demo: (goto(page, reverse("structures:list")), 200),
+    "structures-sans-resultat": _structures_filtered_empty,
+    "structure-detail": lambda page, demo: (
+        goto(page, reverse("structures:detail", args=[demo["structures"]["sicoval"].uuid])),
+        200,
+    ),
+    "structure-creation": lambda page, demo: (goto(page, reverse("structures:create")), 200),
+    "structure-creation-erreurs": _structure_create_with_errors,
+    "lieux": lambda page, demo: (goto(page, reverse("structures:lieux")), 200),
+    "lieu-fixe-modification": lambda page, demo: (
+        goto(
+            page,
+            reverse("structures:lieu_edit", args=[_lieu(demo, "Espace numérique de la mairie de Ramonville").uuid]),
+        ),
+        200,
+    ),
+    "lieu-itinerant-modification": lambda page, demo: (
+        goto(page, reverse("structures:lieu_edit", args=[_lieu(demo, "Bus numérique du Sicoval").uuid])),
+        200,
+    ),
+    "lieu-modification-erreurs": _lieu_form_with_errors,
+    "double-authentification": lambda page, demo: (goto(page, reverse("mfa_index")), 200),
+}
+
+
+@pytest.mark.parametrize("name", list(BACK_OFFICE_PAGES))
+def test_back_office_page(page, live_server, demo, name):
+    _staff(page, live_server, demo)
+    response, status = BACK_OFFICE_PAGES[name](page, demo)
+    check_axe(page, response, status=status)
+
+
+def test_back_office_phone(phone_page, live_server, demo):
+    """Conseillers and référents often work from a phone: the place form and the structures list fit there too."""
+    page = phone_page
+    _staff(page, live_server, demo)
+    for path in (
+        reverse("structures:list"),
+        reverse("structures:lieu_edit", args=[_lieu(demo, "Bus numérique du Sicoval").uuid]),
+    ):
+        check_axe(page, goto(page, path))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} déborde horizontalement ({width} px pour 375 px)"
+
+
+def test_content_security_policy_is_understood_by_the_browser(page):
+    """The policy is enforced, and Chromium understands every source of it (an unknown source is ignored)."""
+    response = goto(page, "/")
+    policy = response.headers["content-security-policy"]
+    for directive in ("script-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "style-src 'self'"):
+        assert directive in policy, policy
+    assert "unsafe-inline" not in policy
+    ignored = [m for m in page.watch.console_errors if "Content Security Policy" in m]
+    assert not ignored, ignored
