@@ -224,42 +224,48 @@ def structure_detail(request, uuid):
     return _structure_page(request, _visible_structure(request, uuid))
 
 
-@login_required
-@require_POST
-def structure_statut(request, uuid):
+def _change_status(request, uuid, *, form_class, field, service, label, refused):
+    """A status change posted from the structure's page: staff only, through its service, back to the page."""
     structure = _visible_structure(request, uuid)
-    _require_staff(request.user, "Seule l'équipe Sicoval change le statut d'une candidature.")
-    form = StatutForm(request.POST, current=structure.statut)
+    _require_staff(request.user, refused)
+    form = form_class(request.POST, current=getattr(structure, field))
     if form.is_valid():
         try:
-            structure = services.structure_change_statut(
-                structure=structure, statut=form.cleaned_data["statut"], by=request.user
-            )
+            structure = service(structure=structure, by=request.user, **{field: form.cleaned_data[field]})
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, f"Statut de la candidature : « {structure.get_statut_display()} ».")
+            messages.success(request, f"{label} : « {getattr(structure, f'get_{field}_display')()} ».")
             return redirect(_detail_url(structure, "statuts"))
-    return _structure_page(request, structure, statut_form=form, status=400)
+    return _structure_page(request, structure, status=400, **{f"{field}_form": form})
+
+
+@login_required
+@require_POST
+def structure_statut(request, uuid):
+    return _change_status(
+        request,
+        uuid,
+        form_class=StatutForm,
+        field="statut",
+        service=services.structure_change_statut,
+        label="Statut de la candidature",
+        refused="Seule l'équipe Sicoval change le statut d'une candidature.",
+    )
 
 
 @login_required
 @require_POST
 def structure_conventionnement(request, uuid):
-    structure = _visible_structure(request, uuid)
-    _require_staff(request.user, "Seule l'équipe Sicoval change le conventionnement d'une structure.")
-    form = ConventionnementForm(request.POST, current=structure.conventionnement)
-    if form.is_valid():
-        try:
-            structure = services.structure_change_conventionnement(
-                structure=structure, conventionnement=form.cleaned_data["conventionnement"], by=request.user
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"Conventionnement : « {structure.get_conventionnement_display()} ».")
-            return redirect(_detail_url(structure, "statuts"))
-    return _structure_page(request, structure, conventionnement_form=form, status=400)
+    return _change_status(
+        request,
+        uuid,
+        form_class=ConventionnementForm,
+        field="conventionnement",
+        service=services.structure_change_conventionnement,
+        label="Conventionnement",
+        refused="Seule l'équipe Sicoval change le conventionnement d'une structure.",
+    )
 
 
 # --- Members ----------------------------------------------------------------------------------------------------
