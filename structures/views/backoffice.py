@@ -12,7 +12,6 @@ from django.db import models
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from structures import choices, selectors, services
@@ -27,7 +26,6 @@ from structures.forms import (
     StructureForm,
     add_service_error,
 )
-from structures.models import ArretItinerant, Commune, Membership, Structure
 
 PAGE_SIZE = 25
 HISTORY_LENGTH = 30
@@ -40,7 +38,6 @@ STATUT_BADGES = {
     choices.StatutCandidature.REFUS_COSELEC: "badge-danger",
     choices.StatutCandidature.REFUS_COORDINATEUR: "badge-danger",
 }
-HISTORY_KINDS = {"+": "Création", "~": "Modification", "-": "Suppression"}
 
 
 def _query_string(request):
@@ -133,60 +130,6 @@ def structure_edit(request, uuid):
     )
 
 
-def _history_value(field, value, communes):
-    if value is None or value == "":
-        return "—"
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if isinstance(field, models.BooleanField):
-        return "oui" if value else "non"
-    if field.name == "commune":
-        commune = communes.get(value)
-        return commune.nom if commune else value
-    return str(value)
-
-
-def _structure_history(structure):
-    """The last changes of a structure with what changed, in two queries whatever their number: each record is
-    diffed against the next older one fetched in the same query."""
-    records = list(
-        structure.history.select_related("history_user").order_by("-history_date", "-history_id")[: HISTORY_LENGTH + 1]
-    )
-    pairs = list(zip(records, [*records[1:], None], strict=True))[:HISTORY_LENGTH]
-    deltas = [(record, record.diff_against(previous) if previous else None) for record, previous in pairs]
-    commune_ids = {
-        value
-        for _record, delta in deltas
-        if delta
-        for change in delta.changes
-        if change.field == "commune"
-        for value in (change.old, change.new)
-        if value
-    }
-    communes = Commune.objects.in_bulk(commune_ids) if commune_ids else {}
-    entries = []
-    for record, delta in deltas:
-        changes = []
-        for change in delta.changes if delta else []:
-            field = Structure._meta.get_field(change.field)
-            changes.append(
-                {
-                    "label": capfirst(field.verbose_name),
-                    "old": _history_value(field, change.old, communes),
-                    "new": _history_value(field, change.new, communes),
-                }
-            )
-        entries.append(
-            {
-                "date": record.history_date,
-                "user": record.history_user,
-                "kind": HISTORY_KINDS.get(record.history_type, record.history_type),
-                "changes": changes,
-            }
-        )
-    return entries
-
-
 def _structure_page(request, structure, *, status=200, **bound_forms):
     """The detail page, also re-rendered with a refused status or member form (and its errors)."""
     user = request.user
@@ -198,7 +141,7 @@ def _structure_page(request, structure, *, status=200, **bound_forms):
         "can_change_statuses": user.is_staff,
         "lieux": structure.lieux.select_related("commune").order_by("nom"),
         "members": selectors.structure_members(structure),
-        "history": _structure_history(structure),
+        "history": selectors.structure_history(structure, limit=HISTORY_LENGTH),
         "history_length": HISTORY_LENGTH,
     }
     if user.is_staff:
@@ -293,7 +236,7 @@ def membership_add(request, uuid):
 @require_POST
 def membership_remove(request, pk):
     user = request.user
-    memberships = Membership.objects.filter(structure__in=selectors.structures_editable_by(user).values("pk"))
+    memberships = selectors.memberships_editable_by(user)
     membership = get_object_or_404(memberships.select_related("structure", "user"), pk=pk)
     if membership.role not in services.grantable_roles(user):
         raise PermissionDenied("Seule l'équipe Sicoval retire ce rôle.")
@@ -422,7 +365,7 @@ def arret_create(request, uuid):
 @login_required
 @require_POST
 def arret_delete(request, uuid):
-    arrets = ArretItinerant.objects.filter(lieu__in=selectors.lieux_visible_to(request.user).values("pk"))
+    arrets = selectors.arrets_editable_by(request.user)
     arret = get_object_or_404(arrets.select_related("lieu", "commune"), uuid=uuid)
     lieu = arret.lieu
     services.arret_delete(arret=arret, by=request.user)
