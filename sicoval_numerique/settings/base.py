@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "sicoval_numerique",
     "accounts",
     "structures",
+    "conseillers",
+    "financements",
 ]
 
 MIDDLEWARE = [

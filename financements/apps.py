@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FinancementsConfig(AppConfig):
+    name = "financements"
+    verbose_name = "Financements des postes"
