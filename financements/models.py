@@ -56,6 +56,9 @@ class Bareme(models.Model):
         "bonification QPV/ZRR (€)", default=0, validators=[MinValueValidator(0)], **MONEY
     )
     duree_mois = models.PositiveSmallIntegerField("durée (mois)")
+    outre_mer = models.BooleanField(
+        "outre-mer", default=False, help_text="Montant propre aux structures d'outre-mer (départements 97x)."
+    )
     valide_du = models.DateField("valable du")
     valide_au = models.DateField("valable au", null=True, blank=True)
     source = models.CharField("source", max_length=255, blank=True)

@@ -123,3 +123,169 @@ class ArretItinerantFactory(factory.django.DjangoModelFactory):
     date = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=7))
     heure_debut = datetime.time(9, 0)
     heure_fin = datetime.time(12, 0)
+
+
+# --- financements
+from decimal import Decimal  # noqa: E402
+
+
+class FinanceurFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "financements.Financeur"
+        django_get_or_create = ["nom"]
+
+    nom = factory.Sequence(lambda n: f"Financeur {n}")
+    type = "etat"
+
+
+class ConventionFactory(factory.django.DjangoModelFactory):
+    """A V1 agreement in preparation over 2022–2023 (financing over the same two years)."""
+
+    class Meta:
+        model = "financements.Convention"
+
+    financeur = factory.SubFactory(FinanceurFactory)
+    structure = factory.SubFactory(StructureFactory)
+    enveloppe = "V1"
+    date_debut = datetime.date(2022, 1, 1)
+    date_fin = datetime.date(2023, 12, 31)
+    date_debut_financement = factory.SelfAttribute("date_debut")
+    date_fin_financement = factory.SelfAttribute("date_fin")
+
+
+class _PosteForFinancementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "conseillers.Poste"
+
+    typologie = "conum"
+    structure = factory.SubFactory(StructureFactory)
+    phase = 1
+    date_attribution = datetime.date(2021, 6, 1)
+
+
+class LigneFinancementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "financements.LigneFinancement"
+
+    convention = factory.SubFactory(ConventionFactory)
+    poste = factory.SubFactory(_PosteForFinancementFactory, structure=factory.SelfAttribute("..convention.structure"))
+    montant_base = Decimal("50000.00")
+    bonus_qpv_zrr = Decimal("0.00")
+    montant_total = factory.LazyAttribute(lambda o: o.montant_base + o.bonus_qpv_zrr)
+
+
+class VersementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "financements.Versement"
+
+    ligne = factory.SubFactory(LigneFinancementFactory)
+    numero = factory.Sequence(lambda n: n + 1)
+    date_prevue = factory.SelfAttribute("ligne.convention.date_debut_financement")
+    montant_prevu = Decimal("1000.00")
+
+
+class _ConseillerForFinancementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "conseillers.Conseiller"
+
+    prenom = factory.Faker("first_name", locale="fr_FR")
+    nom = factory.Faker("last_name", locale="fr_FR")
+
+
+class _ContratForFinancementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "conseillers.Contrat"
+
+    conseiller = factory.SubFactory(_ConseillerForFinancementFactory)
+    poste = factory.SubFactory(_PosteForFinancementFactory)
+    type = "CDD"
+    date_debut = datetime.date(2022, 1, 1)
+    date_fin = datetime.date(2023, 12, 31)
+    salaire_brut_mensuel = Decimal("2000.00")
+    cout_employeur_mensuel = Decimal("3000.00")
+
+
+# --- conseillers
+from decimal import Decimal as _Decimal  # noqa: E402
+
+from conseillers import choices as conseillers_choices  # noqa: E402
+
+
+class PosteFactory(factory.django.DjangoModelFactory):
+    """A vacant post with its first attachment, as ``poste_create`` makes it."""
+
+    class Meta:
+        model = "conseillers.Poste"
+        skip_postgeneration_save = True
+
+    typologie = conseillers_choices.Typologie.CONUM
+    structure = factory.SubFactory(StructureFactory)
+    phase = 1
+    date_attribution = datetime.date(2021, 6, 1)
+    rattachement = factory.RelatedFactory(
+        "tests.factories.RattachementFactory",
+        factory_related_name="poste",
+        structure=factory.SelfAttribute("..structure"),
+        date_debut=factory.SelfAttribute("..date_attribution"),
+    )
+
+
+class RattachementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "conseillers.Rattachement"
+
+    poste = factory.SubFactory(PosteFactory, rattachement=None)
+    structure = factory.SelfAttribute("poste.structure")
+    date_debut = factory.SelfAttribute("poste.date_attribution")
+
+
+class ConseillerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "conseillers.Conseiller"
+
+    prenom = factory.Faker("first_name", locale="fr_FR")
+    nom = factory.Faker("last_name", locale="fr_FR")
+    email = factory.Sequence(lambda n: f"conseiller{n}@example.org")
+
+
+class MiseEnRelationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "conseillers.MiseEnRelation"
+
+    conseiller = factory.SubFactory(ConseillerFactory)
+    structure = factory.SubFactory(StructureFactory)
+
+
+class ContratFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "conseillers.Contrat"
+
+    conseiller = factory.SubFactory(ConseillerFactory)
+    poste = factory.SubFactory(PosteFactory)
+    type = conseillers_choices.TypeContrat.CDD
+    date_debut = datetime.date(2022, 1, 1)
+    date_fin = datetime.date(2023, 12, 31)
+    salaire_brut_mensuel = _Decimal("2000.00")
+    cout_employeur_mensuel = _Decimal("3000.00")
+
+
+class FormationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "conseillers.Formation"
+
+    conseiller = factory.SubFactory(ConseillerFactory)
+    type = conseillers_choices.TypeFormation.CONTINUE
+    intitule = "Module de formation continue"
+    date_debut = datetime.date(2024, 3, 1)
+    heures = 14
+
+
+class AvenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "conseillers.Avenant"
+
+    structure = factory.SubFactory(StructureFactory, phase=2)
+    type = conseillers_choices.TypeAvenant.AJOUT
+    typologie = conseillers_choices.Typologie.CONUM
+    nombre_postes = 1
+    date_demande = datetime.date(2024, 9, 1)

@@ -293,3 +293,5 @@ TERRITOIRE_EPCI_SIREN = env("TERRITOIRE_EPCI_SIREN", default="243100633")
 TERRITOIRE_NOM = env("TERRITOIRE_NOM", default="Sicoval")
 PLATFORM_NAME = env("PLATFORM_NAME", default="Sicoval numérique")
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
+# Since 2025 a post left vacant this many months must be returned (DOMAIN.md); policy may change the delay.
+POSTE_VACANCE_MAX_MOIS = env.int("POSTE_VACANCE_MAX_MOIS", default=6)
