@@ -18,6 +18,8 @@ from structures import choices
 from structures.models import ArretItinerant, Commune, Lieu, Membership, Structure
 from structures.territoire import load_bundled
 
+from .demo_postes import load_postes_demo
+
 DEMO_PASSWORD = "Sicoval-demo-2026"  # noqa: S105 - printed on purpose: demo logins only, refused in production
 DEMO_DOMAIN = "sicoval-numerique.example"
 
@@ -367,4 +369,6 @@ def load_demo():
     lieux = _lieux(structures, communes)
     stops = _bus_stops(lieux[0], communes)
     users = _users(structures)
-    return {"structures": structures, "lieux": lieux, "stops": stops, "users": users}
+    staff = next(user for user in users if user.is_staff)
+    postes = load_postes_demo(structures=structures, staff=staff)
+    return {"structures": structures, "lieux": lieux, "stops": stops, "users": users, "postes": postes}

@@ -53,6 +53,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+            # The live server needs a transactional database, emptied after each test: the serialized rollback
+            # gives the next test back what the migrations put there (the barèmes).
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
 
 @pytest.fixture(scope="package")
@@ -76,7 +79,7 @@ def browser(live_server):
 
 @pytest.fixture
 def demo(live_server):
-    """The demo territory in the live server's database (the transactional test empties it afterwards)."""
+    """The demo territory in the live server's database (emptied after each test, see the collection hook)."""
     from sicoval_numerique.demo import load_demo
 
     return load_demo()

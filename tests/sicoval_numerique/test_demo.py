@@ -1,9 +1,17 @@
 """The demo of `make run`: real Sicoval communes, valid data, one login per role, and idempotent."""
 
+import datetime
+
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.models import Role, User
+from conseillers import selectors as postes
+from conseillers.models import Conseiller, Contrat, Formation, Poste
+from financements import selectors as finances
+from financements.models import Avoir, Convention, LigneFinancement, Versement
 from sicoval_numerique.demo import DEMO_PASSWORD
 from structures import lieux_standard
 from structures.models import ArretItinerant, Commune, Lieu, Membership, Structure
@@ -13,7 +21,22 @@ pytestmark = pytest.mark.django_db
 
 
 def counts():
-    models = (Structure, Lieu, ArretItinerant, User, Membership, Commune)
+    models = (
+        Structure,
+        Lieu,
+        ArretItinerant,
+        User,
+        Membership,
+        Commune,
+        Poste,
+        Conseiller,
+        Contrat,
+        Formation,
+        Convention,
+        LigneFinancement,
+        Versement,
+        Avoir,
+    )
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -54,3 +77,23 @@ def test_demo_is_refused_outside_debug_without_force(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("load_demo")
     assert Structure.objects.count() == 0
+
+
+def test_demo_posts_people_and_money_tell_the_issue_story():
+    call_command("load_demo", "--force")
+    today = timezone.localdate()
+
+    counts_today = postes.postes_counts_at(today)
+    assert (counts_today["granted"], counts_today["occupied"], counts_today["vacant"]) == (6, 5, 1)
+    assert Poste.objects.filter(structure__nom="Communauté d'agglomération du Sicoval").count() == 3
+    assert Poste.objects.get(structure__nom="Mairie de Ramonville-Saint-Agne").rattachements.count() == 2
+    assert Conseiller.objects.filter(est_coordinateur=True, coordonnes__isnull=False).distinct().count() == 1
+    rupture = Contrat.objects.get(date_rupture__isnull=False)
+    assert rupture.date_rupture == today - relativedelta(months=5)
+    vacant = Poste.objects.get(etat="vacant")
+    assert postes.vacant_since(vacant, today=today) == (today - rupture.date_rupture).days
+    staff = User.objects.get(is_staff=True)
+    assert postes.contrats_ending_between(today, today + datetime.timedelta(days=60), user=staff).exists()
+    assert {"V1", "V2", "cofinancement"} <= set(Convention.objects.values_list("enveloppe", flat=True))
+    figures = finances.figures_territoire(on_date=today)
+    assert figures.paid > 0 and figures.repaid > 0 and figures.overdue_count == 1
