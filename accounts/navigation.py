@@ -32,6 +32,12 @@ def navigation_for(request):
         items.append(("structures:list", "Structures"))
     if roles & {"staff", Role.REFERENT}:
         items.append(("structures:lieux", "Lieux"))
+    if roles & {"staff", Role.REFERENT, Role.FINANCEUR}:
+        items.append(("conseillers:postes", "Postes"))
+    if roles & {"staff", Role.REFERENT}:
+        items.append(("conseillers:conseillers", "Conseillers"))
+    if roles & {"staff", Role.REFERENT, Role.FINANCEUR}:
+        items.append(("financements:overview", "Financements"))
     if "staff" in roles:
         items.append(("admin:index", "Administration"))
     return [(reverse(name), label) for name, label in items]

@@ -25,7 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat
 
 from accounts.models import Role
 from structures.models import Structure
@@ -63,6 +63,16 @@ def postes_visible_to(user):
     if _sees_everything(user):
         return qs.all()
     return qs.filter(structure__in=_member_structure_ids(user))
+
+
+def postes_scope_structures(user):
+    """None when the user sees every post (figures of the whole territory), else the structures whose posts they
+    see (their figures are those of these structures)."""
+    if user.is_authenticated and _sees_everything(user):
+        return None
+    if not user.is_authenticated:
+        return Structure.objects.none()
+    return Structure.objects.filter(pk__in=_member_structure_ids(user))
 
 
 def postes_editable_by(user):
@@ -379,3 +389,55 @@ def conseiller_detail(conseiller):
         )
         .get()
     )
+
+
+# --- The posts board ---------------------------------------------------------------------------------------------
+def postes_board(
+    user, *, today, structure=None, commune=None, typologie="", etat="", fin_contrat=False, formation_due=False
+):
+    """The posts a user sees, with what the board and its exports show, in one query whatever their number.
+
+    Annotations: ``occupant_id``, ``occupant_uuid``, ``occupant_nom`` (the current occupant), ``contrat_type`` and
+    ``contrat_fin`` (the occupant's latest contract on the post and its effective end), ``formation_statut`` (the
+    occupant's continuing-training status for the current year, as in ``with_training_status``).
+    Filters: ``fin_contrat`` keeps posts with a contract whose effective end falls in the next ``fin_contrat`` days
+    (an int), ``formation_due`` posts whose occupant still owes training this year."""
+    current = Affectation.objects.filter(poste=OuterRef("pk"), date_fin__isnull=True)
+    contract = (
+        Contrat.objects.filter(poste=OuterRef("pk"), conseiller=OuterRef("occupant_id"))
+        .annotate(fin=fin_effective())
+        .order_by("-date_debut", "-pk")
+    )
+    training = with_training_status(Conseiller.objects.filter(pk=OuterRef("occupant_id")), today.year, today=today)
+    qs = (
+        postes_visible_to(user)
+        .select_related("structure__commune")
+        .annotate(
+            occupant_id=Subquery(current.values("conseiller")[:1]),
+            occupant_uuid=Subquery(current.values("conseiller__uuid")[:1]),
+            occupant_nom=Subquery(
+                current.annotate(
+                    full_name=Concat("conseiller__prenom", Value(" "), "conseiller__nom", output_field=CharField())
+                ).values("full_name")[:1]
+            ),
+        )
+        .annotate(
+            contrat_type=Subquery(contract.values("type")[:1]),
+            contrat_fin=Subquery(contract.values("fin")[:1], output_field=DateField()),
+            formation_statut=Subquery(training.values("training_status")[:1], output_field=CharField()),
+        )
+    )
+    if structure is not None:
+        qs = qs.filter(structure=structure)
+    if commune is not None:
+        qs = qs.filter(structure__commune=commune)
+    if typologie:
+        qs = qs.filter(typologie=typologie)
+    if etat:
+        qs = qs.filter(etat=etat)
+    if fin_contrat:
+        ending = contrats_ending_between(today, today + datetime.timedelta(days=fin_contrat), user=user)
+        qs = qs.filter(pk__in=ending.values("poste"))
+    if formation_due:
+        qs = qs.filter(formation_statut__in=[TrainingStatus.DUE, TrainingStatus.LATE])
+    return qs.order_by("structure__nom", "typologie", "date_attribution", "pk")

@@ -14,6 +14,7 @@ from stdnum import luhn
 from stdnum.fr import siret as siret_module
 
 from accounts.models import Role, User
+from financements.reference import load_baremes
 from structures import choices
 from structures.models import ArretItinerant, Commune, Lieu, Membership, Structure
 from structures.territoire import load_bundled
@@ -363,6 +364,7 @@ def _users(structures):
 @transaction.atomic
 def load_demo():
     load_bundled()
+    load_baremes()  # present since the migrations, unless a test run has emptied the tables
     needed = {s["commune"] for s in STRUCTURES} | {lieu["commune"] for lieu in LIEUX} | {c for _d, c, _e in BUS_ROUND}
     communes = {c.code_insee: c for c in Commune.objects.filter(code_insee__in=needed)}
     structures = _structures(communes)

@@ -1,12 +1,11 @@
 """Every read that encodes visibility. Views and API endpoints scope through these, never on their own."""
 
 from django.conf import settings
-from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
-from django.utils.text import capfirst
 
 from accounts.models import Role
+from sicoval_numerique.history import history_entries
 
 from .fields import list_contains
 from .models import ArretItinerant, Commune, Epci, Lieu, Membership, Structure
@@ -127,58 +126,6 @@ def territoire_summary():
     }
 
 
-HISTORY_KINDS = {"+": "Création", "~": "Modification", "-": "Suppression"}
-
-
-def _history_value(field, value, communes):
-    if value is None or value == "":
-        return "—"
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if isinstance(field, models.BooleanField):
-        return "oui" if value else "non"
-    if field.name == "commune":
-        commune = communes.get(value)
-        return commune.nom if commune else value
-    return str(value)
-
-
 def structure_history(structure, *, limit=30):
-    """The last changes of a structure with what changed, in two queries whatever their number: each record is
-    diffed against the next older one fetched in the same query."""
-    records = list(
-        structure.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1]
-    )
-    pairs = list(zip(records, [*records[1:], None], strict=True))[:limit]
-    deltas = [(record, record.diff_against(previous) if previous else None) for record, previous in pairs]
-    commune_ids = {
-        value
-        for _record, delta in deltas
-        if delta
-        for change in delta.changes
-        if change.field == "commune"
-        for value in (change.old, change.new)
-        if value
-    }
-    communes = Commune.objects.in_bulk(commune_ids) if commune_ids else {}
-    entries = []
-    for record, delta in deltas:
-        changes = []
-        for change in delta.changes if delta else []:
-            field = Structure._meta.get_field(change.field)
-            changes.append(
-                {
-                    "label": capfirst(field.verbose_name),
-                    "old": _history_value(field, change.old, communes),
-                    "new": _history_value(field, change.new, communes),
-                }
-            )
-        entries.append(
-            {
-                "date": record.history_date,
-                "user": record.history_user,
-                "kind": HISTORY_KINDS.get(record.history_type, record.history_type),
-                "changes": changes,
-            }
-        )
-    return entries
+    """The last changes of a structure with what changed, in a fixed number of queries whatever their number."""
+    return history_entries([structure.history.all()], limit=limit)

@@ -124,7 +124,7 @@ def create_session(expire_date):
     return Session.objects.create(session_key=uuid.uuid4().hex, session_data="", expire_date=expire_date)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_real_worker_clears_expired_sessions_from_the_database(worker):
     now = timezone.now()
     expired = [create_session(now - timedelta(days=1)), create_session(now - timedelta(minutes=1))]

@@ -373,12 +373,21 @@ def test_conseiller_navigation():
 
 def test_referent_navigation():
     referent = factories.MembershipFactory(role=Role.REFERENT).user
-    assert labels_for(referent) == ["Accueil", "Trouver un lieu", "Mon espace", "Structures", "Lieux"]
+    assert labels_for(referent) == [
+        "Accueil",
+        "Trouver un lieu",
+        "Mon espace",
+        "Structures",
+        "Lieux",
+        "Postes",
+        "Conseillers",
+        "Financements",
+    ]
 
 
 def test_funder_navigation():
     funder = factories.MembershipFactory(role=Role.FINANCEUR).user
-    assert labels_for(funder) == ["Accueil", "Trouver un lieu", "Mon espace", "Structures"]
+    assert labels_for(funder) == ["Accueil", "Trouver un lieu", "Mon espace", "Structures", "Postes", "Financements"]
 
 
 def test_staff_navigation():
@@ -389,6 +398,9 @@ def test_staff_navigation():
         "Mon espace",
         "Structures",
         "Lieux",
+        "Postes",
+        "Conseillers",
+        "Financements",
         "Administration",
     ]
 
@@ -402,6 +414,9 @@ def test_navigation_links_point_to_the_pages():
         "Mon espace": "/espace/",
         "Structures": "/gestion/structures/",
         "Lieux": "/gestion/lieux/",
+        "Postes": "/gestion/postes/",
+        "Conseillers": "/gestion/conseillers/",
+        "Financements": "/gestion/financements/",
         "Administration": "/admin/",
     }
 

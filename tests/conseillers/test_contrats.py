@@ -216,7 +216,7 @@ def test_conseiller_user_cannot_record_contracts(poste, person, conseiller_user)
         new_contrat(poste, person, conseiller_user)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_overlapping_contracts_leave_exactly_one():
     if connection.vendor != "postgresql":
         pytest.skip("concurrence réelle : nécessite PostgreSQL (DATABASE_URL)")

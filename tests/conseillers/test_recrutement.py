@@ -175,7 +175,7 @@ def test_a_finished_recruitment_frees_its_post(structure, staff):
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_hires_never_exceed_the_granted_posts():
     if connection.vendor != "postgresql":
         pytest.skip("concurrence réelle : nécessite PostgreSQL (DATABASE_URL)")

@@ -53,9 +53,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.e2e)
-            # The live server needs a transactional database, emptied after each test: the serialized rollback
-            # gives the next test back what the migrations put there (the barèmes).
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
 
 @pytest.fixture(scope="package")

@@ -149,6 +149,26 @@ BACK_OFFICE_PAGES = {
     ),
     "lieu-modification-erreurs": _lieu_form_with_errors,
     "double-authentification": lambda page, demo: (goto(page, reverse("mfa_index")), 200),
+    "postes": lambda page, demo: (goto(page, reverse("conseillers:postes")), 200),
+    "poste": lambda page, demo: (goto(page, reverse("conseillers:poste", args=[demo["postes"][2].uuid])), 200),
+    "poste-creation": lambda page, demo: (goto(page, reverse("conseillers:poste_create")), 200),
+    "conseillers": lambda page, demo: (goto(page, reverse("conseillers:conseillers")), 200),
+    "conseiller": lambda page, demo: (
+        goto(page, reverse("conseillers:conseiller", args=[demo["postes"][0].affectations.first().conseiller.uuid])),
+        200,
+    ),
+    "financements": lambda page, demo: (goto(page, reverse("financements:overview")), 200),
+    "conventions": lambda page, demo: (goto(page, reverse("financements:conventions")), 200),
+    "convention": lambda page, demo: (
+        goto(
+            page,
+            reverse(
+                "financements:convention_detail", args=[demo["postes"][0].lignes_financement.first().convention.uuid]
+            ),
+        ),
+        200,
+    ),
+    "financeurs": lambda page, demo: (goto(page, reverse("financements:financeurs")), 200),
 }
 
 
@@ -166,6 +186,8 @@ def test_back_office_phone(phone_page, live_server, demo):
     for path in (
         reverse("structures:list"),
         reverse("structures:lieu_edit", args=[_lieu(demo, "Bus numérique du Sicoval").uuid]),
+        reverse("conseillers:postes"),
+        reverse("financements:overview"),
     ):
         check_axe(page, goto(page, path))
         width = page.evaluate("document.documentElement.scrollWidth")

@@ -461,7 +461,7 @@ def test_history_records_the_acting_user(staff, ligne_v1):
 
 
 # --- concurrency (PostgreSQL: SQLite serialises every write anyway) -----------------------------------------------
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_payments_never_exceed_the_line():
     import threading
 

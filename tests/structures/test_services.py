@@ -461,7 +461,7 @@ def test_db_refuses_a_latitude_without_longitude():
 
 
 # --- concurrency (PostgreSQL: SQLite serialises every write anyway) -----------------------------------------------
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_overlapping_arrets_leave_exactly_one():
     if connection.vendor != "postgresql":
         pytest.skip("concurrence réelle : nécessite PostgreSQL (DATABASE_URL)")
