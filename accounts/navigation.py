@@ -36,6 +36,7 @@ def navigation_for(request):
         items.append(("conseillers:postes", "Postes"))
     if roles & {"staff", Role.REFERENT}:
         items.append(("conseillers:conseillers", "Conseillers"))
+        items.append(("conseillers:recrutements", "Recrutements"))
     if roles & {"staff", Role.REFERENT, Role.FINANCEUR}:
         items.append(("financements:overview", "Financements"))
     if "staff" in roles:

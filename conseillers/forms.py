@@ -1,16 +1,16 @@
-"""Back-office forms of posts, conseillers, contracts and training. Forms only validate input: views hand
-``cleaned_data`` to ``conseillers.services`` and map the services' ValidationError back onto the form
-(``structures.forms.add_service_error``)."""
+"""Back-office forms of posts, conseillers, recruitment, contracts, training and avenants. Forms only validate
+input: views hand ``cleaned_data`` to ``conseillers.services`` and map the services' ValidationError back onto the
+form (``structures.forms.add_service_error``)."""
 
 from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from structures.forms import PhoneField
+from structures.forms import PhoneField, _TransitionForm
 from structures.models import Commune, Structure
 
 from . import choices
-from .models import Affectation, Conseiller, Contrat, Formation, Poste
+from .models import Affectation, Avenant, Conseiller, Contrat, Formation, Poste
 from .selectors import TrainingStatus
 
 ENDING_WITHIN_DAYS = 60
@@ -303,3 +303,108 @@ class FormationForm(forms.ModelForm):
         data["certification"] = data.get("certification") or ""
         data["titre"] = data.get("titre") or ""
         return data
+
+
+# --- Recruitment --------------------------------------------------------------------------------------------------
+class MiseEnRelationFilterForm(_FilterForm):
+    structure = StructureChoiceField(Structure.objects.none(), label="Structure", required=False)
+    statut = forms.ChoiceField(
+        label="Statut",
+        required=False,
+        choices=[("", "Tous les statuts"), *choices.StatutMiseEnRelation.choices],
+        error_messages={"invalid_choice": "Choisissez un statut de la liste."},
+    )
+    conseiller = PersonChoiceField(
+        label="Conseiller",
+        queryset=Conseiller.objects.none(),
+        required=False,
+        to_field_name="uuid",
+        empty_label="Toutes les personnes",
+        error_messages={"invalid_choice": "Choisissez une personne de la liste."},
+    )
+
+    def __init__(self, *args, structures, conseillers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["structure"].queryset = structures.order_by("nom")
+        self.fields["structure"].empty_label = "Toutes les structures"
+        self.fields["conseiller"].queryset = conseillers.order_by("nom", "prenom")
+
+
+class MiseEnRelationForm(forms.Form):
+    prefix = "recrutement"
+    conseiller = PersonChoiceField(
+        label="Conseiller",
+        queryset=Conseiller.objects.none(),
+        to_field_name="uuid",
+        empty_label="Choisissez une personne",
+        error_messages={
+            "invalid_choice": "Choisissez une personne de la liste.",
+            "required": "Choisissez la personne candidate.",
+        },
+    )
+    structure = StructureChoiceField(
+        Structure.objects.none(),
+        label="Structure qui recrute",
+        empty_label="Choisissez une structure",
+        error_messages={
+            "invalid_choice": "Choisissez une structure de la liste.",
+            "required": "Choisissez la structure qui recrute.",
+        },
+    )
+
+    def __init__(self, *args, conseillers, structures, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["conseiller"].queryset = conseillers.order_by("nom", "prenom")
+        self.fields["structure"].queryset = structures.order_by("nom")
+
+
+class MiseEnRelationStatutForm(_TransitionForm):
+    prefix = "statut"
+    field_name = "statut"
+    label = "Nouveau statut"
+    enum = choices.StatutMiseEnRelation
+    transitions = choices.MISE_EN_RELATION_TRANSITIONS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"] = date_field(
+            "Date",
+            required=False,
+            help_text="Date du recrutement ou de la rupture demandée (aujourd'hui par défaut).",
+        )
+
+
+# --- Avenants -----------------------------------------------------------------------------------------------------
+class AvenantForm(forms.ModelForm):
+    prefix = "avenant"
+
+    class Meta:
+        model = Avenant
+        fields = ["type", "typologie", "nombre_postes", "motif"]
+        widgets = {
+            "nombre_postes": forms.NumberInput(attrs={"min": "1", "inputmode": "numeric"}),
+            "motif": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _french_blank(self.fields["type"], "Choisissez un type de demande")
+        _french_blank(self.fields["typologie"], "Choisissez une typologie")
+
+    def _post_clean(self):
+        # The service checks the request as a whole (pending request, phase 1, posts held) with French messages.
+        pass
+
+
+class AvenantDecisionForm(forms.Form):
+    statut = forms.ChoiceField(
+        label="Décision",
+        choices=[
+            (choices.StatutAvenant.VALIDEE, "Valider"),
+            (choices.StatutAvenant.REFUSEE, "Refuser"),
+        ],
+        error_messages={
+            "invalid_choice": "Une demande se valide ou se refuse.",
+            "required": "Une demande se valide ou se refuse.",
+        },
+    )

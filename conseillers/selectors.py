@@ -441,3 +441,14 @@ def postes_board(
     if formation_due:
         qs = qs.filter(formation_statut__in=[TrainingStatus.DUE, TrainingStatus.LATE])
     return qs.order_by("structure__nom", "typologie", "date_attribution", "pk")
+
+
+# --- Recruitment -------------------------------------------------------------------------------------------------
+def mises_en_relation_visible_to(user):
+    """Recruitment records a user follows: all for staff, those of the structures a référent edits, none else."""
+    if not user.is_authenticated:
+        return MiseEnRelation.objects.none()
+    qs = MiseEnRelation.objects.select_related("conseiller", "structure")
+    if user.is_staff:
+        return qs.all()
+    return qs.filter(structure__in=structures_editable_by(user).values("pk"))

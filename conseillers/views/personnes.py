@@ -21,6 +21,7 @@ from structures.forms import add_service_error
 from structures.selectors import structures_editable_by, structures_visible_to
 
 from .common import TRAINING_BADGES, posted, query_string
+from .recrutements import statut_badge
 
 PAGE_SIZE = 50
 
@@ -103,6 +104,15 @@ def training_years(conseiller, *, today):
     return years
 
 
+def _recrutements(user, conseiller):
+    records = list(
+        selectors.mises_en_relation_visible_to(user).filter(conseiller=conseiller).order_by("structure__nom", "pk")
+    )
+    for record in records:
+        record.badge = statut_badge(record.statut)
+    return records
+
+
 def _conseiller_page(request, conseiller, *, formation_form=None, status=200):
     user = request.user
     today = timezone.localdate()
@@ -120,6 +130,8 @@ def _conseiller_page(request, conseiller, *, formation_form=None, status=200):
             else []
         ),
         "can_edit": can_edit,
+        "recrutements": _recrutements(user, conseiller),
+        "can_follow_recrutements": user.is_staff or structures_editable_by(user).exists(),
     }
     if can_edit:
         context["formation_form"] = formation_form or FormationForm()

@@ -2,12 +2,13 @@
 timeline, funding and history, and the staff actions on it. Reads go through ``conseillers.selectors`` (another
 structure's post answers 404), writes through ``conseillers.services`` (a role without the right gets 403)."""
 
+import copy
 import datetime
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -325,3 +326,34 @@ def contrat_rupture(request, uuid):
         return f"La rupture du contrat de {contrat.conseiller} au {_fmt(contrat.date_rupture)} est enregistrée."
 
     return _poste_action(request, uuid, form_class=RuptureForm, form_name="rupture_form", anchor="contrats", act=act)
+
+
+# --- Correcting a contract --------------------------------------------------------------------------------------
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def contrat_edit(request, uuid):
+    """Correct a contract's type, dates or pay: who may record a contract on the post may correct it."""
+    user = request.user
+    contrat = get_object_or_404(
+        Contrat.objects.filter(poste__in=selectors.postes_visible_to(user).values("pk")).select_related(
+            "conseiller", "poste__structure"
+        ),
+        uuid=uuid,
+    )
+    poste = contrat.poste
+    if poste.etat == EtatPoste.RENDU or not selectors.postes_editable_by(user).filter(pk=poste.pk).exists():
+        raise PermissionDenied("Vous ne pouvez modifier que les contrats des postes de votre structure.")
+    # The form works on a copy, so that the page keeps the saved contract when the input is refused.
+    form = ContratForm(posted(request), instance=copy.copy(contrat))
+    if request.method == "POST" and form.is_valid():
+        try:
+            contrat = services.contrat_update(contrat=contrat, by=user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, f"Le contrat « {contrat.get_type_display()} » de {contrat.conseiller} est modifié."
+            )
+            return redirect(_poste_url(poste, "contrats"))
+    status = 400 if form.is_bound else 200
+    return render(request, "conseillers/contrat_form.html", {"form": form, "contrat": contrat}, status=status)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from conseillers.views.avenants import avenants_context
 from structures import choices, selectors, services
 from structures.forms import (
     ArretForm,
@@ -130,7 +131,7 @@ def structure_edit(request, uuid):
     )
 
 
-def _structure_page(request, structure, *, status=200, **bound_forms):
+def structure_page(request, structure, *, status=200, **bound_forms):
     """The detail page, also re-rendered with a refused status or member form (and its errors)."""
     user = request.user
     can_edit = selectors.can_edit_structure(user, structure)
@@ -154,6 +155,14 @@ def _structure_page(request, structure, *, status=200, **bound_forms):
             roles=services.grantable_roles(user)
         )
         context["grantable_roles"] = services.grantable_roles(user)
+    context.update(
+        avenants_context(
+            user,
+            structure,
+            avenant_form=bound_forms.get("avenant_form"),
+            decision_form=bound_forms.get("decision_form"),
+        )
+    )
     return render(request, "structures/backoffice/structure_detail.html", context, status=status)
 
 
@@ -164,7 +173,7 @@ def _visible_structure(request, uuid):
 @login_required
 @require_safe
 def structure_detail(request, uuid):
-    return _structure_page(request, _visible_structure(request, uuid))
+    return structure_page(request, _visible_structure(request, uuid))
 
 
 def _change_status(request, uuid, *, form_class, field, service, label, refused):
@@ -180,7 +189,7 @@ def _change_status(request, uuid, *, form_class, field, service, label, refused)
         else:
             messages.success(request, f"{label} : « {getattr(structure, f'get_{field}_display')()} ».")
             return redirect(_detail_url(structure, "statuts"))
-    return _structure_page(request, structure, status=400, **{f"{field}_form": form})
+    return structure_page(request, structure, status=400, **{f"{field}_form": form})
 
 
 @login_required
@@ -229,7 +238,7 @@ def membership_add(request, uuid):
                 request, f"{membership.user} a le rôle « {membership.get_role_display()} » dans la structure."
             )
             return redirect(_detail_url(structure, "membres"))
-    return _structure_page(request, structure, membership_form=form, status=400)
+    return structure_page(request, structure, membership_form=form, status=400)
 
 
 @login_required

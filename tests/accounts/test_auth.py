@@ -381,6 +381,7 @@ def test_referent_navigation():
         "Lieux",
         "Postes",
         "Conseillers",
+        "Recrutements",
         "Financements",
     ]
 
@@ -400,6 +401,7 @@ def test_staff_navigation():
         "Lieux",
         "Postes",
         "Conseillers",
+        "Recrutements",
         "Financements",
         "Administration",
     ]
@@ -416,6 +418,7 @@ def test_navigation_links_point_to_the_pages():
         "Lieux": "/gestion/lieux/",
         "Postes": "/gestion/postes/",
         "Conseillers": "/gestion/conseillers/",
+        "Recrutements": "/gestion/recrutements/",
         "Financements": "/gestion/financements/",
         "Administration": "/admin/",
     }

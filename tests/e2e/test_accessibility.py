@@ -119,6 +119,24 @@ def _lieu_form_with_errors(page, demo):
     return response, 400
 
 
+def _recrutement(demo):
+    return demo["postes"][0].structure.mises_en_relation.order_by("pk").first()
+
+
+def _recrutement_statut_with_errors(page, demo):
+    goto(page, reverse("conseillers:recrutement", args=[_recrutement(demo).uuid]))
+    response = submit(page, page.get_by_role("button", name="Changer le statut"))
+    assert page.get_by_role("alert").is_visible()
+    return response, 400
+
+
+def _avenant_request_with_errors(page, demo):
+    goto(page, reverse("structures:detail", args=[demo["structures"]["sicoval"].uuid]))
+    response = submit(page, page.get_by_role("button", name="Envoyer la demande"))
+    assert page.get_by_role("alert").is_visible()
+    return response, 400
+
+
 def _structure_create_with_errors(page, demo):
     goto(page, reverse("structures:create"))
     response = submit(page, page.get_by_role("button", name="Créer la structure"))
@@ -169,6 +187,17 @@ BACK_OFFICE_PAGES = {
         200,
     ),
     "financeurs": lambda page, demo: (goto(page, reverse("financements:financeurs")), 200),
+    "recrutements": lambda page, demo: (goto(page, reverse("conseillers:recrutements")), 200),
+    "recrutement": lambda page, demo: (
+        goto(page, reverse("conseillers:recrutement", args=[_recrutement(demo).uuid])),
+        200,
+    ),
+    "recrutement-statut-erreurs": _recrutement_statut_with_errors,
+    "avenant-demande-erreurs": _avenant_request_with_errors,
+    "contrat-modification": lambda page, demo: (
+        goto(page, reverse("conseillers:contrat_edit", args=[demo["postes"][0].contrats.order_by("pk").first().uuid])),
+        200,
+    ),
 }
 
 
