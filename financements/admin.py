@@ -17,12 +17,10 @@ from .models import Avoir, Bareme, Convention, Financeur, LigneFinancement, Vers
 
 
 class ServiceForm(forms.ModelForm):
-    """A model form validated by running its service; the saved object becomes the form's instance."""
+    """A model form validated by running its service; the saved object becomes the form's instance. Each subclass
+    defines ``call_service(self, data)``, which calls the service with the cleaned data and returns the saved row."""
 
     request_user = None
-
-    def call_service(self, data):
-        raise NotImplementedError
 
     def clean(self):
         data = super().clean()
