@@ -64,6 +64,9 @@ def rows(postes, funding):
         ]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(column, value):
     if value is None:
         return ""
@@ -71,6 +74,8 @@ def _csv_value(column, value):
         return f"{value:%d/%m/%Y}"
     if column in MONEY_COLUMNS:
         return f"{value:.2f}".replace(".", ",")
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value  # a name typed as "=…" stays text in a spreadsheet (CSV injection)
     return value
 
 

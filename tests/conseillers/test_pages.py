@@ -1,6 +1,7 @@
 """Back-office pages of posts and conseillers: scoping by role, the board's counts at a date and its exports, the
 forms of a post's page and of a conseiller (happy path and refused input), and the query budgets of the lists."""
 
+import csv
 import datetime
 import html
 import io
@@ -551,6 +552,17 @@ def test_csv_export_has_bom_semicolons_headers_and_the_filtered_rows(staff_clien
     assert lines[1].startswith(f"{poste.uuid};{poste.structure.nom};")
     assert f";{conseiller.prenom} {conseiller.nom};CDD;01/01/2030;À faire;50000,00;0,00" in lines[1]
     assert str(vacant.uuid) not in content
+
+
+def test_csv_export_keeps_a_formula_like_name_as_text(staff_client, poste):
+    poste.structure.nom = '=HYPERLINK("http://exemple.invalid")'
+    poste.structure.save()
+
+    response = staff_client.get(reverse("conseillers:postes_export_csv"))
+
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content), delimiter=";"))
+    assert rows[1][1] == '\'=HYPERLINK("http://exemple.invalid")'
 
 
 def test_xlsx_export_reads_back_with_typed_cells(staff_client, staff_member, poste):
