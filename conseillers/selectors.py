@@ -50,19 +50,25 @@ def _sees_everything(user):
     return user.is_staff or user.memberships.filter(role=Role.FINANCEUR).exists()
 
 
-def _member_structure_ids(user):
-    return Structure.objects.filter(memberships__user=user).values("pk")
+def _member_structure_ids(user, roles=None):
+    if roles is None:
+        return Structure.objects.filter(memberships__user=user).values("pk")
+    return Structure.objects.filter(memberships__user=user, memberships__role__in=roles).values("pk")
+
+
+# The roles of a structure that read its posts (an aidant has no back-office data).
+POSTE_READER_ROLES = (Role.REFERENT, Role.CONSEILLER)
 
 
 def postes_visible_to(user):
     """Staff and funders see every post; référents and conseillers the posts currently attached to their
-    structures; anyone else, none."""
+    structures; anyone else (an aidant included), none."""
     qs = Poste.objects.select_related("structure")
     if not user.is_authenticated:
         return qs.none()
     if _sees_everything(user):
         return qs.all()
-    return qs.filter(structure__in=_member_structure_ids(user))
+    return qs.filter(structure__in=_member_structure_ids(user, POSTE_READER_ROLES))
 
 
 def postes_scope_structures(user):
@@ -72,7 +78,7 @@ def postes_scope_structures(user):
         return None
     if not user.is_authenticated:
         return Structure.objects.none()
-    return Structure.objects.filter(pk__in=_member_structure_ids(user))
+    return Structure.objects.filter(pk__in=_member_structure_ids(user, POSTE_READER_ROLES))
 
 
 def postes_editable_by(user):
@@ -96,12 +102,14 @@ def conseillers_of_structures(structure_ids):
 
 
 def conseillers_visible_to(user):
-    """Staff and funders see every conseiller; other members those of their structures, and themselves."""
+    """Staff and funders see every conseiller; référents and conseillers those of their structures; everyone sees
+    themselves. Aidants, who are not the conseillers' employers, see none of their employment data."""
     if not user.is_authenticated:
         return Conseiller.objects.none()
     if _sees_everything(user):
         return Conseiller.objects.all()
-    return conseillers_of_structures(_member_structure_ids(user)) | Conseiller.objects.filter(user=user)
+    structures = _member_structure_ids(user, POSTE_READER_ROLES)
+    return conseillers_of_structures(structures) | Conseiller.objects.filter(user=user)
 
 
 def conseillers_editable_by(user):
