@@ -101,6 +101,35 @@ def conseillers_of_structures(structure_ids):
     )
 
 
+def structure_employeuse(conseiller, date):
+    """The structure employing a conseiller on a day: the structure of the post they held that day (where the post
+    was attached that day), else of a contract covering the day, else None. One query."""
+    held = Affectation.objects.filter(conseiller=conseiller, date_debut__lte=date).filter(
+        Q(date_fin__isnull=True) | Q(date_fin__gte=date)
+    )
+    attached = Rattachement.objects.filter(poste__in=held.values("poste"), date_debut__lte=date).filter(
+        Q(date_fin__isnull=True) | Q(date_fin__gte=date)
+    )
+    contracted = Contrat.objects.filter(conseiller=conseiller, date_debut__lte=date).filter(
+        Q(date_fin__isnull=True) | Q(date_fin__gte=date)
+    )
+    return (
+        Structure.objects.annotate(
+            rang=Case(
+                When(Exists(attached.filter(structure=OuterRef("pk"))), then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .filter(
+            Exists(attached.filter(structure=OuterRef("pk")))
+            | Exists(contracted.filter(poste__structure=OuterRef("pk")))
+        )
+        .order_by("rang", "pk")
+        .first()
+    )
+
+
 def conseillers_visible_to(user):
     """Staff and funders see every conseiller; référents and conseillers those of their structures; everyone sees
     themselves. Aidants, who are not the conseillers' employers, see none of their employment data."""

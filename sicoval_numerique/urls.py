@@ -27,6 +27,7 @@ urlpatterns = [
     path("gestion/financements/", include("financements.urls")),
     path("gestion/", include("structures.urls")),
     path("gestion/", include("conseillers.urls")),
+    path("activites/", include("accompagnements.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

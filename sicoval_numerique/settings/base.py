@@ -4,6 +4,7 @@ Modes: ``dev`` (the quick start: SQLite, tasks inline, e-mails to the console), 
 (no default secret). Every variable is documented in ``.env.example`` and the README.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "structures",
     "conseillers",
     "financements",
+    "accompagnements",
 ]
 
 MIDDLEWARE = [
@@ -295,3 +297,6 @@ PLATFORM_NAME = env("PLATFORM_NAME", default="Sicoval numérique")
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 # Since 2025 a post left vacant this many months must be returned (DOMAIN.md); policy may change the delay.
 POSTE_VACANCE_MAX_MOIS = env.int("POSTE_VACANCE_MAX_MOIS", default=6)
+# The first conseillers numériques France Services took up their posts in the spring of 2021 (recruitment opened
+# in November 2020): no activity can be dated before the programme's start.
+PROGRAMME_DATE_DEBUT = datetime.date.fromisoformat(env.str("PROGRAMME_DATE_DEBUT", default="2020-11-01"))

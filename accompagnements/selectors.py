@@ -1,0 +1,172 @@
+"""Every read of the activity log that encodes visibility.
+
+- A conseiller sees their own activities (notes included) and the people they follow.
+- A structure référent sees the activities recorded while employed by their structures, read-only, without notes.
+- Sicoval staff see every activity, without notes.
+Nobody else sees any activity. Deleted activities are in no list and no figure.
+"""
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import Role
+from conseillers.models import Conseiller
+from structures.models import Commune, Lieu, Structure
+from structures.selectors import communes_territoire
+
+from .models import Activite, Beneficiaire, PartageStatistiques
+
+
+def referent_structure_ids(user):
+    return Structure.objects.filter(memberships__user=user, memberships__role=Role.REFERENT).values("pk")
+
+
+def activites_visible_to(user):
+    """The live activities a user may read."""
+    qs = Activite.objects.actives()
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_staff:
+        return qs
+    return qs.filter(Q(conseiller__user=user) | Q(structure__in=referent_structure_ids(user)))
+
+
+def sees_team(user):
+    """Whether a user reads other conseillers' activities (staff, référents)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or user.memberships.filter(role=Role.REFERENT).exists()
+
+
+def conseillers_of_activites_visible_to(user):
+    """The conseillers whose activities a user may read (for the "conseiller" filter of team views)."""
+    if not user.is_authenticated:
+        return Conseiller.objects.none()
+    if user.is_staff:
+        return Conseiller.objects.filter(activites__isnull=False).distinct().order_by("nom", "prenom")
+    return (
+        Conseiller.objects.filter(
+            Q(user=user)
+            | Q(activites__structure__in=referent_structure_ids(user), activites__supprimee_le__isnull=True)
+        )
+        .distinct()
+        .order_by("nom", "prenom")
+    )
+
+
+def own_conseiller(user):
+    if not user.is_authenticated:
+        return None
+    return Conseiller.objects.filter(user=user).first()
+
+
+def is_author(user, activite):
+    return user.is_authenticated and activite.conseiller.user_id == user.pk
+
+
+def beneficiaires_of(user):
+    """The people a conseiller follows by name (nobody else sees them)."""
+    if not user.is_authenticated:
+        return Beneficiaire.objects.none()
+    return Beneficiaire.objects.filter(conseiller__user=user)
+
+
+def similar_beneficiaires(conseiller, *, prenom, nom, annee_naissance=None, telephone="", exclude=None):
+    same_name = Q(prenom__iexact=(prenom or "").strip(), nom__iexact=(nom or "").strip())
+    if annee_naissance:
+        same_name &= Q(annee_naissance=annee_naissance) | Q(annee_naissance__isnull=True)
+    match = same_name
+    digits = "".join(ch for ch in telephone or "" if ch.isdigit())
+    if len(digits) >= 9:
+        # The same number typed as 06 12 34 56 78 or +33 6 12 34 56 78.
+        match |= Q(telephone__endswith=digits[-9:]) | Q(telephone__endswith=_spaced(digits[-9:]))
+    qs = Beneficiaire.objects.filter(conseiller=conseiller).filter(match)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs.order_by("nom", "prenom")
+
+
+def _spaced(nine_digits):
+    """The last nine digits of a French number as usually written: "6 12 34 56 78"."""
+    d = nine_digits
+    return f"{d[0]} {d[1:3]} {d[3:5]} {d[5:7]} {d[7:9]}"
+
+
+def usual_place(conseiller):
+    """The place type, place and commune the conseiller used most in their last 30 activities; else the first
+    place of their structure. Two queries."""
+    recent = list(
+        Activite.objects.actives()
+        .filter(conseiller=conseiller)
+        .order_by("-date", "-created_at")
+        .values_list("type_lieu", "lieu_id", "commune_id")[:30]
+    )
+    if recent:
+        counts = {}
+        for key in recent:
+            counts[key] = counts.get(key, 0) + 1
+        type_lieu, lieu_id, commune_id = max(counts, key=lambda key: (counts[key], -recent.index(key)))
+        return {"type_lieu": type_lieu, "lieu": lieu_id, "commune": commune_id}
+    lieu = (
+        Lieu.objects.filter(is_active=True, structure__memberships__user_id=conseiller.user_id)
+        .order_by("nom")
+        .values_list("pk", "commune_id")
+        .first()
+    )
+    if lieu:
+        return {"type_lieu": "lieu_activite", "lieu": lieu[0], "commune": lieu[1]}
+    return {}
+
+
+def lieux_for_activites():
+    """The places a conseiller can pick: every published place of the territory (their own first, in the form)."""
+    return Lieu.objects.filter(is_active=True).select_related("commune", "structure").order_by("nom")
+
+
+def communes_for_activites():
+    """Communes that can be recorded: the territory's first, then the rest of the département(s) known."""
+    return Commune.objects.order_by("nom")
+
+
+def territory_commune_ids():
+    return set(communes_territoire().values_list("pk", flat=True))
+
+
+def default_period(today=None):
+    """Statistics open on the last twelve months, from the first day of the month eleven months ago to today."""
+    today = today or timezone.localdate()
+    return today.replace(day=1) - relativedelta(months=11), today
+
+
+def month_starts(start, end):
+    month = start.replace(day=1)
+    while month <= end:
+        yield month
+        month += relativedelta(months=1)
+
+
+def partages_of(user):
+    if not user.is_authenticated:
+        return PartageStatistiques.objects.none()
+    return PartageStatistiques.objects.filter(conseiller__user=user)
+
+
+def partage_by_token(token):
+    """A live share (not revoked), or None."""
+    if not token or len(token) > 64:
+        return None
+    return PartageStatistiques.objects.select_related("conseiller").filter(token=token, revoque_le__isnull=True).first()
+
+
+def counts_by_conseiller(qs):
+    return dict(qs.values_list("conseiller").annotate(n=Count("pk")))
+
+
+def clamp_period(start, end):
+    """A period never wider than ten years (a bound on work for any URL)."""
+    if end - start > datetime.timedelta(days=3660):
+        start = end - datetime.timedelta(days=3660)
+    return start, end
