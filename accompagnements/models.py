@@ -125,6 +125,10 @@ class Activite(models.Model):
     def thematique_labels(self):
         return [c.THEMATIQUE_LABELS.get(code, code) for code in self.thematiques]
 
+    def materiel_labels(self):
+        labels = dict(c.MATERIEL)
+        return [labels.get(code, code) for code in self.materiel]
+
 
 class ActiviteThematique(models.Model):
     """One thématique of an activity (derived from ``Activite.thematiques``, for counting)."""

@@ -61,6 +61,10 @@ ACTIVITE_FIELDS = (
 )
 
 
+# Related rows come from querysets already (the form's choices, the service's lookups): not fetched again.
+RELATIONS_CHECKED = ["conseiller", "structure", "lieu", "commune"]
+
+
 # --- Rules ---------------------------------------------------------------------------------------------------------
 def _check_date(date):
     today = timezone.localdate()
@@ -336,7 +340,7 @@ def activite_create(*, by, data, participants=None, conseiller=None):
     structure = employeur(conseiller, data["date"])
     activite = Activite(conseiller=conseiller, structure=structure, **data)
     activite._history_user = by
-    activite.full_clean(validate_unique=False, validate_constraints=False)
+    activite.full_clean(exclude=RELATIONS_CHECKED, validate_unique=False, validate_constraints=False)
     with transaction.atomic():
         activite.save()
         _write_thematiques(activite, replace=False)
@@ -358,7 +362,7 @@ def activite_update(*, activite, by, data, participants=None):
         for name, value in data.items():
             setattr(activite, name, value)
         activite._history_user = by
-        activite.full_clean(validate_unique=False, validate_constraints=False)
+        activite.full_clean(exclude=RELATIONS_CHECKED, validate_unique=False, validate_constraints=False)
         activite.save()
         if themes_changed:
             _write_thematiques(activite, replace=True)

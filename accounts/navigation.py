@@ -28,6 +28,8 @@ def navigation_for(request):
         # Until staff have set up their second factor, every other page sends them back to it.
         return [(reverse(name), label) for name, label in items]
     roles = user_roles(user)
+    if roles & {"staff", Role.REFERENT, Role.CONSEILLER}:
+        items.append(("accompagnements:list", "Mes activités" if roles == {Role.CONSEILLER} else "Activités"))
     if roles & {"staff", Role.REFERENT, Role.FINANCEUR}:
         items.append(("structures:list", "Structures"))
     if roles & {"staff", Role.REFERENT}:

@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -14,5 +15,17 @@ def dashboard(request):
     return render(
         request,
         "accounts/dashboard.html",
-        {"memberships": memberships_of(request.user), "is_staff_member": "staff" in user_roles(request.user)},
+        {
+            "memberships": memberships_of(request.user),
+            "is_staff_member": "staff" in user_roles(request.user),
+            "is_conseiller": _is_conseiller(request.user),
+        },
     )
+
+
+def _is_conseiller(user):
+    """Whether the user has a conseiller profile (they record activities)."""
+    try:
+        return user.conseiller is not None
+    except ObjectDoesNotExist:
+        return False

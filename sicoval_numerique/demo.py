@@ -19,6 +19,7 @@ from structures import choices
 from structures.models import ArretItinerant, Commune, Lieu, Membership, Structure
 from structures.territoire import load_bundled
 
+from .demo_activites import load_activites_demo
 from .demo_postes import load_postes_demo
 
 DEMO_PASSWORD = "Sicoval-demo-2026"  # noqa: S105 - printed on purpose: demo logins only, refused in production
@@ -373,4 +374,13 @@ def load_demo():
     users = _users(structures)
     staff = next(user for user in users if user.is_staff)
     postes = load_postes_demo(structures=structures, staff=staff)
-    return {"structures": structures, "lieux": lieux, "stops": stops, "users": users, "postes": postes}
+    ines = next((user for user in users if user.email == f"conseiller@{DEMO_DOMAIN}"), None)
+    activites = load_activites_demo(ines_user=ines, staff=staff)
+    return {
+        "activites": activites,
+        "structures": structures,
+        "lieux": lieux,
+        "stops": stops,
+        "users": users,
+        "postes": postes,
+    }
