@@ -61,6 +61,13 @@ class BeneficiairesChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+def _duree_label(minutes):
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
 def _radio(choices, **kwargs):
     return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **kwargs)
 
@@ -77,8 +84,7 @@ class ActiviteForm(forms.Form):
         error_messages={"required": "Indiquez la date.", "invalid": "Saisissez une date valide (jj/mm/aaaa)."},
     )
     duree_choix = _radio(
-        [(str(m), f"{m} min" if m < 60 else f"{m // 60} h{m % 60 or ''}") for m in c.DUREES_RAPIDES]
-        + [(DUREE_AUTRE, "Autre")],
+        [(str(m), _duree_label(m)) for m in c.DUREES_RAPIDES] + [(DUREE_AUTRE, "Autre")],
         label="Durée",
         error_messages={"required": "Choisissez la durée.", "invalid_choice": "Durée inconnue."},
     )

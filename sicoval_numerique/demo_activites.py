@@ -1,4 +1,4 @@
-"""Demo of the activity log: ten months of sessions and workshops of the territory's conseillers, with realistic
+"""Demo of the activity log: six months of sessions and workshops of the territory's conseillers, with realistic
 proportions (most sessions individual, in a place of activity, 30 to 60 minutes; e-mail, administrative procedures
 and handling devices first), three people Inès follows by name with their consent, and one deleted activity.
 
@@ -136,7 +136,7 @@ def _atelier(rng, day, lieux):
 
 
 def load_activites_demo(*, ines_user, staff):
-    """About 300 activities over ten months; returns how many were created (none the second time)."""
+    """About 300 activities over six months; returns how many were created (none the second time)."""
     if Activite.objects.exists():
         return 0
     rng = random.Random(2026)  # noqa: S311 — demo data, not security
@@ -169,8 +169,8 @@ def load_activites_demo(*, ines_user, staff):
             )
     for conseiller in conseillers:
         by = conseiller.user or staff
-        per_week = 7 if conseiller == ines else 3
-        for week in range(43, -1, -1):
+        per_week = 6 if conseiller == ines else 2
+        for week in range(25, -1, -1):
             monday = today - datetime.timedelta(days=today.weekday() + 7 * week)
             for _ in range(rng.randint(per_week - 2, per_week + 1)):
                 day = monday + datetime.timedelta(days=rng.randint(0, 4))
