@@ -46,7 +46,11 @@ def conseillers_of_activites_visible_to(user):
     if not user.is_authenticated:
         return Conseiller.objects.none()
     if user.is_staff:
-        return Conseiller.objects.filter(activites__isnull=False).distinct().order_by("nom", "prenom")
+        return (
+            Conseiller.objects.filter(activites__isnull=False, activites__supprimee_le__isnull=True)
+            .distinct()
+            .order_by("nom", "prenom")
+        )
     return (
         Conseiller.objects.filter(
             Q(user=user)
@@ -81,18 +85,15 @@ def similar_beneficiaires(conseiller, *, prenom, nom, annee_naissance=None, tele
     match = same_name
     digits = "".join(ch for ch in telephone or "" if ch.isdigit())
     if len(digits) >= 9:
-        # The same number typed as 06 12 34 56 78 or +33 6 12 34 56 78.
-        match |= Q(telephone__endswith=digits[-9:]) | Q(telephone__endswith=_spaced(digits[-9:]))
+        # Numbers are stored normalised (+33612345678) by the services; rows written otherwise (imports, admin)
+        # may hold the usual spaced form "06 12 34 56 78".
+        last = digits[-9:]
+        spaced = f"{last[0]} {last[1:3]} {last[3:5]} {last[5:7]} {last[7:9]}"
+        match |= Q(telephone__endswith=last) | Q(telephone__endswith=spaced)
     qs = Beneficiaire.objects.filter(conseiller=conseiller).filter(match)
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk)
     return qs.order_by("nom", "prenom")
-
-
-def _spaced(nine_digits):
-    """The last nine digits of a French number as usually written: "6 12 34 56 78"."""
-    d = nine_digits
-    return f"{d[0]} {d[1:3]} {d[3:5]} {d[5:7]} {d[7:9]}"
 
 
 def usual_place(conseiller):
@@ -110,6 +111,8 @@ def usual_place(conseiller):
             counts[key] = counts.get(key, 0) + 1
         type_lieu, lieu_id, commune_id = max(counts, key=lambda key: (counts[key], -recent.index(key)))
         return {"type_lieu": type_lieu, "lieu": lieu_id, "commune": commune_id}
+    if conseiller.user_id is None:
+        return {}
     lieu = (
         Lieu.objects.filter(is_active=True, structure__memberships__user_id=conseiller.user_id)
         .order_by("nom")

@@ -160,7 +160,7 @@ def _check_participants(type, participants, conseiller):
 
 
 def _require_author(activite, by):
-    if activite.conseiller.user_id != by.pk:
+    if not by.is_authenticated or activite.conseiller.user_id != by.pk:
         raise PermissionDenied("Seul l'auteur d'une activité peut la modifier ou la supprimer.")
     if activite.importee:
         raise PermissionDenied(
@@ -207,24 +207,14 @@ def _expand(repartition, attribut, count):
 
 
 def _accompagnement_specs(activite, participants):
-    """What the accompaniment rows of an activity must be: dicts of field values, in rank order."""
+    """What the accompaniment rows of an activity must be: dicts of field values, in rank order. A followed
+    person's "first accompaniment" flag is set afterwards, from the dates (``_recompute_premiers``)."""
     specs = []
-    already_seen = (
-        set(
-            Accompagnement.objects.filter(
-                beneficiaire__in=[b.pk for b in participants.beneficiaires], activite__supprimee_le__isnull=True
-            )
-            .exclude(activite=activite)
-            .values_list("beneficiaire_id", flat=True)
-        )
-        if participants.beneficiaires
-        else set()
-    )
     for beneficiaire in participants.beneficiaires:
         specs.append(
             {
                 "beneficiaire": beneficiaire,
-                "premier_accompagnement": beneficiaire.pk not in already_seen,
+                "premier_accompagnement": True,
                 "genre": beneficiaire.genre,
                 "tranche_age": beneficiaire.tranche_age,
                 "statut_social": beneficiaire.statut_social,
@@ -260,26 +250,51 @@ def _accompagnement_specs(activite, participants):
 
 
 def _write_accompagnements(activite, specs, by, *, existing=()):
-    """Make the activity's accompaniment rows match ``specs``: rows are updated in place by rank, missing ones
-    created in bulk (with history), surplus ones deleted (with history)."""
+    """Make the activity's accompaniment rows match ``specs``. A row keeps its rank when it is the same person (or
+    still an anonymous one) and is updated in place; the others are deleted first (freeing their rank and person),
+    then the missing rows are created in bulk. Every change is in the history."""
     existing = {row.rang: row for row in existing}
-    to_create = []
+    to_create, to_update = [], []
     for rang, spec in enumerate(specs, start=1):
-        row = existing.pop(rang, None)
-        if row is None:
+        row = existing.get(rang)
+        wanted = spec["beneficiaire"].pk if spec["beneficiaire"] else None
+        if row is not None and row.beneficiaire_id == wanted:
+            existing.pop(rang)
+            changed = [name for name, value in spec.items() if name != "beneficiaire" and getattr(row, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(row, name, spec[name])
+                to_update.append(row)
+        else:
             to_create.append(Accompagnement(activite=activite, rang=rang, **spec))
-            continue
-        changed = [name for name, value in spec.items() if getattr(row, name) != value]
-        if changed:
-            for name in changed:
-                setattr(row, name, spec[name])
-            row._history_user = by
-            row.save()
     for row in existing.values():
         row._history_user = by
         row.delete()
+    for row in to_update:
+        row._history_user = by
+        row.save()
     if to_create:
         bulk_create_with_history(to_create, Accompagnement, default_user=by)
+
+
+def _recompute_premiers(beneficiaire_ids, by):
+    """A followed person's first accompaniment is their earliest live one (by date, then by recording order):
+    recomputed for these people after any change to their activities."""
+    if not beneficiaire_ids:
+        return
+    rows = (
+        Accompagnement.objects.filter(beneficiaire__in=beneficiaire_ids, activite__supprimee_le__isnull=True)
+        .select_related("activite")
+        .order_by("beneficiaire_id", "activite__date", "activite_id")
+    )
+    seen = set()
+    for row in rows:
+        first = row.beneficiaire_id not in seen
+        seen.add(row.beneficiaire_id)
+        if row.premier_accompagnement != first:
+            row.premier_accompagnement = first
+            row._history_user = by
+            row.save(update_fields=["premier_accompagnement"])
 
 
 def _write_thematiques(activite, *, replace):
@@ -302,7 +317,7 @@ def _anonymes_saisis(type, participants):
     return {
         "total": participants.anonymes or 0,
         **{
-            a: {k: n for k, n in (participants.repartition.get(a) or {}).items() if n}
+            a: {k: n for k, n in ((participants.repartition or {}).get(a) or {}).items() if n}
             for a, _v, _l in c.ATTRIBUTS_BENEFICIAIRE
         },
     }
@@ -346,6 +361,7 @@ def activite_create(*, by, data, participants=None, conseiller=None):
         _write_thematiques(activite, replace=False)
         _write_accompagnements(activite, _accompagnement_specs(activite, participants), by)
         _touch_beneficiaires(participants, activite.date)
+        _recompute_premiers([b.pk for b in participants.beneficiaires], by)
     return activite
 
 
@@ -369,6 +385,8 @@ def activite_update(*, activite, by, data, participants=None):
         existing = list(activite.accompagnements.all())
         _write_accompagnements(activite, _accompagnement_specs(activite, participants), by, existing=existing)
         _touch_beneficiaires(participants, activite.date)
+        followed = {row.beneficiaire_id for row in existing if row.beneficiaire_id}
+        _recompute_premiers(followed | {b.pk for b in participants.beneficiaires}, by)
     return activite
 
 
@@ -380,6 +398,10 @@ def activite_delete(*, activite, by):
         activite.supprimee_le = timezone.now()
         activite._history_user = by
         activite.save(update_fields=["supprimee_le", "updated_at"])
+        _recompute_premiers(
+            list(activite.accompagnements.filter(beneficiaire__isnull=False).values_list("beneficiaire_id", flat=True)),
+            by,
+        )
     return activite
 
 
@@ -438,6 +460,19 @@ def _check_beneficiaire(data):
         )
 
 
+def normalise_telephone(value):
+    """A French number however typed (06 12 34 56 78, 06.12.34.56.78, +33 6 12…) is stored as +33612345678, so that
+    the same person is recognised; anything else is kept as typed."""
+    digits = "".join(ch for ch in value or "" if ch.isdigit())
+    if len(digits) == 10 and digits.startswith("0"):
+        return f"+33{digits[1:]}"
+    if len(digits) == 11 and digits.startswith("33") and (value or "").strip().startswith(("+", "33")):
+        return f"+{digits}"
+    if len(digits) == 13 and digits.startswith("0033"):
+        return f"+{digits[2:]}"
+    return (value or "").strip()
+
+
 BENEFICIAIRE_FIELDS = (
     "prenom",
     "nom",
@@ -485,7 +520,7 @@ def beneficiaire_create(*, by, data, confirme_doublon=False):
 
 
 def beneficiaire_update(*, beneficiaire, by, data):
-    if beneficiaire.conseiller.user_id != by.pk:
+    if not by.is_authenticated or beneficiaire.conseiller.user_id != by.pk:
         raise PermissionDenied("Seul le conseiller qui suit cette personne peut modifier sa fiche.")
     data = {**data, "consentement": True}
     _check_beneficiaire(data)
@@ -495,6 +530,8 @@ def beneficiaire_update(*, beneficiaire, by, data):
             value = value or c.NON_COMMUNIQUE
         elif name in ("telephone", "email", "prenom", "nom"):
             value = (value or "").strip()
+            if name == "telephone":
+                value = normalise_telephone(value)
         setattr(beneficiaire, name, value)
     beneficiaire._history_user = by
     beneficiaire.full_clean()
@@ -523,7 +560,7 @@ def partage_create(*, by, date_debut, date_fin, libelle=""):
 
 
 def partage_revoke(*, partage, by):
-    if partage.conseiller.user_id != by.pk:
+    if not by.is_authenticated or partage.conseiller.user_id != by.pk:
         raise PermissionDenied("Seul le conseiller qui a partagé ce lien peut le révoquer.")
     if partage.revoque_le is None:
         partage.revoque_le = timezone.now()

@@ -104,12 +104,9 @@ def conseillers_of_structures(structure_ids):
 def structure_employeuse(conseiller, date):
     """The structure employing a conseiller on a day: the structure of the post they held that day (where the post
     was attached that day), else of a contract covering the day, else None. One query."""
-    held = Affectation.objects.filter(conseiller=conseiller, date_debut__lte=date).filter(
-        Q(date_fin__isnull=True) | Q(date_fin__gte=date)
-    )
-    attached = Rattachement.objects.filter(poste__in=held.values("poste"), date_debut__lte=date).filter(
-        Q(date_fin__isnull=True) | Q(date_fin__gte=date)
-    )
+    held = Affectation.objects.filter(_covering(date), conseiller=conseiller)
+    attached = Rattachement.objects.filter(_covering(date), poste__in=held.values("poste"))
+    # A contract's end date is its last day (included), unlike attachments and assignments.
     contracted = Contrat.objects.filter(conseiller=conseiller, date_debut__lte=date).filter(
         Q(date_fin__isnull=True) | Q(date_fin__gte=date)
     )
