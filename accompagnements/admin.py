@@ -1,0 +1,36 @@
+"""The activity log in the Django admin, for staff: read-only. Activities change through their author's pages (or
+the national tool for imported ones); notes and the identities of followed people never show here."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Activite, PartageStatistiques
+
+
+class ReadOnlyAdmin(SimpleHistoryAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Activite)
+class ActiviteAdmin(ReadOnlyAdmin):
+    list_display = ["date", "type", "conseiller", "structure", "duree", "type_lieu", "participants", "source"]
+    list_filter = ["type", "type_lieu", "source", ("supprimee_le", admin.EmptyFieldListFilter)]
+    search_fields = ["uuid", "conseiller__nom", "structure__nom", "titre_atelier", "id_externe"]
+    list_select_related = ["conseiller", "structure"]
+    date_hierarchy = "date"
+    exclude = ["notes"]
+    show_full_result_count = False
+
+
+@admin.register(PartageStatistiques)
+class PartageStatistiquesAdmin(ReadOnlyAdmin):
+    list_display = ["conseiller", "date_debut", "date_fin", "libelle", "created_at", "revoque_le"]
+    list_select_related = ["conseiller"]
+    exclude = ["token"]
