@@ -368,7 +368,7 @@ def test_anonymous_navigation():
 
 def test_conseiller_navigation():
     conseiller = factories.MembershipFactory(role=Role.CONSEILLER).user
-    assert labels_for(conseiller) == ["Accueil", "Trouver un lieu", "Mon espace"]
+    assert labels_for(conseiller) == ["Accueil", "Trouver un lieu", "Mon espace", "Mes activités"]
 
 
 def test_referent_navigation():
@@ -377,6 +377,7 @@ def test_referent_navigation():
         "Accueil",
         "Trouver un lieu",
         "Mon espace",
+        "Activités",
         "Structures",
         "Lieux",
         "Postes",
@@ -397,6 +398,7 @@ def test_staff_navigation():
         "Accueil",
         "Trouver un lieu",
         "Mon espace",
+        "Activités",
         "Structures",
         "Lieux",
         "Postes",
@@ -414,6 +416,7 @@ def test_navigation_links_point_to_the_pages():
         "Accueil": "/",
         "Trouver un lieu": "/lieux/",
         "Mon espace": "/espace/",
+        "Activités": "/activites/",
         "Structures": "/gestion/structures/",
         "Lieux": "/gestion/lieux/",
         "Postes": "/gestion/postes/",
