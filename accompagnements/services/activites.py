@@ -1,5 +1,4 @@
-"""Every write of the activity log: record, correct, duplicate and delete activities; follow a beneficiary; share
-figures. Each service validates with French messages, runs in one transaction and keeps the history's author.
+"""Recording, correcting and deleting activities.
 
 The accompaniment rows (one per participant) and the thématique rows of an activity are derived here from what was
 typed, in the same transaction, so that they never disagree with the activity.
@@ -9,17 +8,16 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from accompagnements import choices as c
+from accompagnements.models import Accompagnement, Activite, ActiviteThematique, Beneficiaire
 from accounts.models import Role
 from conseillers.models import Conseiller
 from conseillers.selectors import structure_employeuse
 from structures.models import Structure
-
-from . import choices as c
-from .models import Accompagnement, Activite, ActiviteThematique, Beneficiaire, PartageStatistiques
 
 MAX_PARTICIPANTS = 500
 
@@ -430,140 +428,3 @@ def participants_of(activite):
         anonymes=len(anonymous),
         repartition={a: saisis.get(a) or {} for a, _v, _l in c.ATTRIBUTS_BENEFICIAIRE},
     )
-
-
-# --- Followed beneficiaries ----------------------------------------------------------------------------------------
-def beneficiaires_similaires(conseiller, *, prenom, nom, annee_naissance=None, telephone="", exclude=None):
-    """The conseiller's followed people who are likely the same person: same first and last name and birth year
-    (or same name when a year is missing on either side), or the same phone number."""
-    from .selectors import similar_beneficiaires
-
-    return similar_beneficiaires(
-        conseiller, prenom=prenom, nom=nom, annee_naissance=annee_naissance, telephone=telephone, exclude=exclude
-    )
-
-
-def _check_beneficiaire(data):
-    year = data.get("annee_naissance")
-    this_year = timezone.localdate().year
-    if year is not None and not this_year - 120 <= year <= this_year:
-        raise ValidationError(
-            {"annee_naissance": f"L'année de naissance doit être comprise entre {this_year - 120} et {this_year}."}
-        )
-    if not data.get("consentement"):
-        raise ValidationError(
-            {
-                "consentement": "Le suivi nominatif demande le consentement de la personne : cochez la case une fois "
-                "qu'elle l'a donné, ou enregistrez l'accompagnement de façon anonyme."
-            },
-            code="no_consent",
-        )
-
-
-def normalise_telephone(value):
-    """A French number however typed (06 12 34 56 78, 06.12.34.56.78, +33 6 12…) is stored as +33612345678, so that
-    the same person is recognised; anything else is kept as typed."""
-    digits = "".join(ch for ch in value or "" if ch.isdigit())
-    if len(digits) == 10 and digits.startswith("0"):
-        return f"+33{digits[1:]}"
-    if len(digits) == 11 and digits.startswith("33") and (value or "").strip().startswith(("+", "33")):
-        return f"+{digits}"
-    if len(digits) == 13 and digits.startswith("0033"):
-        return f"+{digits[2:]}"
-    return (value or "").strip()
-
-
-BENEFICIAIRE_FIELDS = (
-    "prenom",
-    "nom",
-    "annee_naissance",
-    "telephone",
-    "email",
-    "commune_residence",
-    "genre",
-    "tranche_age",
-    "statut_social",
-)
-
-
-def beneficiaire_create(*, by, data, confirme_doublon=False):
-    """Follow a person by name, with their consent. Likely duplicates are refused unless the conseiller confirmed
-    that this is another person (the form then shows them)."""
-    conseiller = conseiller_of(by)
-    _check_beneficiaire(data)
-    values = {name: data.get(name) for name in BENEFICIAIRE_FIELDS}
-    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
-    for name in ("genre", "tranche_age", "statut_social"):
-        values[name] = values[name] or c.NON_COMMUNIQUE
-    for name in ("telephone", "email"):
-        values[name] = values[name] or ""
-    if (
-        not confirme_doublon
-        and beneficiaires_similaires(
-            conseiller,
-            prenom=values["prenom"],
-            nom=values["nom"],
-            annee_naissance=values["annee_naissance"],
-            telephone=values["telephone"],
-        ).exists()
-    ):
-        raise ValidationError(
-            "Cette personne ressemble à un bénéficiaire que vous suivez déjà : choisissez-le, ou confirmez qu'il "
-            "s'agit d'une autre personne.",
-            code="doublon",
-        )
-    beneficiaire = Beneficiaire(conseiller=conseiller, consentement_le=timezone.now(), **values)
-    beneficiaire._history_user = by
-    beneficiaire.full_clean()
-    beneficiaire.save()
-    return beneficiaire
-
-
-def beneficiaire_update(*, beneficiaire, by, data):
-    if not by.is_authenticated or beneficiaire.conseiller.user_id != by.pk:
-        raise PermissionDenied("Seul le conseiller qui suit cette personne peut modifier sa fiche.")
-    data = {**data, "consentement": True}
-    _check_beneficiaire(data)
-    for name in BENEFICIAIRE_FIELDS:
-        value = data.get(name)
-        if name in ("genre", "tranche_age", "statut_social"):
-            value = value or c.NON_COMMUNIQUE
-        elif name in ("telephone", "email", "prenom", "nom"):
-            value = (value or "").strip()
-            if name == "telephone":
-                value = normalise_telephone(value)
-        setattr(beneficiaire, name, value)
-    beneficiaire._history_user = by
-    beneficiaire.full_clean()
-    beneficiaire.save()
-    return beneficiaire
-
-
-# --- Sharing figures -----------------------------------------------------------------------------------------------
-def partage_create(*, by, date_debut, date_fin, libelle=""):
-    conseiller = conseiller_of(by)
-    if date_debut is None or date_fin is None:
-        raise ValidationError("Indiquez la période à partager.")
-    if date_fin < date_debut:
-        raise ValidationError({"date_fin": "La fin de la période doit suivre son début."})
-    partage = PartageStatistiques(
-        conseiller=conseiller, date_debut=date_debut, date_fin=date_fin, libelle=(libelle or "").strip()
-    )
-    partage._history_user = by
-    partage.full_clean()
-    try:
-        with transaction.atomic():
-            partage.save()
-    except IntegrityError as error:  # a token collision: astronomically unlikely, never a 500
-        raise ValidationError("Le lien n'a pas pu être créé : réessayez.") from error
-    return partage
-
-
-def partage_revoke(*, partage, by):
-    if not by.is_authenticated or partage.conseiller.user_id != by.pk:
-        raise PermissionDenied("Seul le conseiller qui a partagé ce lien peut le révoquer.")
-    if partage.revoque_le is None:
-        partage.revoque_le = timezone.now()
-        partage._history_user = by
-        partage.save(update_fields=["revoque_le"])
-    return partage
