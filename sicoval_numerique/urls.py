@@ -28,6 +28,7 @@ urlpatterns = [
     path("gestion/", include("structures.urls")),
     path("gestion/", include("conseillers.urls")),
     path("activites/", include("accompagnements.urls")),
+    path("", include("ateliers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

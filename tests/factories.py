@@ -289,3 +289,49 @@ class AvenantFactory(factory.django.DjangoModelFactory):
     typologie = conseillers_choices.Typologie.CONUM
     nombre_postes = 1
     date_demande = datetime.date(2024, 9, 1)
+
+
+# --- ateliers
+from django.utils import timezone as _tz  # noqa: E402
+
+from ateliers.models import Atelier, Inscription, Seance  # noqa: E402
+
+
+class AtelierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Atelier
+
+    structure = factory.SubFactory(StructureFactory)
+    titre = factory.Sequence(lambda n: f"Atelier {n}")
+    description = "Découvrir les bases, à son rythme."
+    thematiques = ["securite_numerique"]
+    niveau = "debutant"
+    publics = ["tout_public"]
+    duree = 120
+
+
+class SeanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Seance
+
+    atelier = factory.SubFactory(AtelierFactory)
+    debut = factory.LazyFunction(lambda: (_tz.now() + datetime.timedelta(days=7)).replace(second=0, microsecond=0))
+    fin = factory.LazyAttribute(lambda o: o.debut + datetime.timedelta(minutes=120))
+    lieu = factory.SubFactory(LieuFactory, structure=factory.SelfAttribute("..atelier.structure"))
+    capacite = 12
+
+
+class InscriptionFactory(factory.django.DjangoModelFactory):
+    """A registration written directly (tests of the services use ``ateliers.services.inscription_create``)."""
+
+    class Meta:
+        model = Inscription
+
+    seance = factory.SubFactory(SeanceFactory)
+    prenom = factory.Faker("first_name", locale="fr_FR")
+    nom = factory.Faker("last_name", locale="fr_FR")
+    email = factory.Sequence(lambda n: f"public{n}@example.org")
+    cle_personne = factory.LazyAttribute(lambda o: f"email:{o.email}")
+    statut = "confirmee"
+    rang = factory.Sequence(lambda n: n + 1)
+    consentement_le = factory.LazyFunction(_tz.now)

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "conseillers",
     "financements",
     "accompagnements",
+    "notifications",
+    "ateliers",
 ]
 
 MIDDLEWARE = [
@@ -273,6 +275,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
 }
 CELERY_BEAT_SCHEDULE = {
+    "notifications-relay-outbox": {
+        "task": "notifications.tasks.relay_outbox",
+        "schedule": 60.0,
+    },
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": crontab(minute=20, hour=3),
@@ -294,6 +300,8 @@ LOGGING = {
 TERRITOIRE_EPCI_SIREN = env("TERRITOIRE_EPCI_SIREN", default="243100633")
 TERRITOIRE_NOM = env("TERRITOIRE_NOM", default="Sicoval")
 PLATFORM_NAME = env("PLATFORM_NAME", default="Sicoval numérique")
+# The public address of the platform, for the links in e-mails (cancellation, session page) and calendar entries.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 # Since 2025 a post left vacant this many months must be returned (DOMAIN.md); policy may change the delay.
 POSTE_VACANCE_MAX_MOIS = env.int("POSTE_VACANCE_MAX_MOIS", default=6)

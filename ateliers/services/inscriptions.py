@@ -1,0 +1,190 @@
+"""Registrations to a session: confirmed while seats remain, then on a waiting list in order of arrival; a
+cancellation promotes the first waiting person. Correct under concurrency: every change to a session's registrations
+locks the session row first (PostgreSQL cannot lock an aggregate: the parent is locked, then the rows are counted),
+and the database refuses a person registered twice.
+
+Each change writes its e-mails to the outbox in the same transaction (``ateliers.emails``).
+"""
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accompagnements.services import normalise_telephone
+from ateliers import emails
+from ateliers.models import Inscription, Seance, SourceInscription, StatutInscription, StatutSeance
+
+from .permissions import require_seance_manager
+
+CANCEL_SALT = "ateliers.inscription.annulation"
+CONTACT_FIELDS = ("prenom", "nom", "email", "telephone")
+PROFILE_FIELDS = ("genre", "tranche_age", "statut_social", "commune")
+
+
+def cle_personne(email, telephone):
+    """Who a registration is for, to refuse the same person twice: the e-mail, else the phone number, normalised."""
+    if email:
+        return f"email:{email.strip().lower()}"
+    return f"tel:{normalise_telephone(telephone)}"
+
+
+def cancel_token(inscription):
+    """The signed part of a registration's cancellation link (it cannot be forged nor altered)."""
+    return signing.dumps(str(inscription.uuid), salt=CANCEL_SALT, compress=True)
+
+
+def inscription_from_token(token):
+    """The registration a cancellation link points to, or None when the link was tampered with."""
+    try:
+        value = signing.loads(token, salt=CANCEL_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return Inscription.objects.select_related("seance", "seance__atelier").filter(uuid=value).first()
+
+
+def _clean_contact(data):
+    values = {name: (data.get(name) or "").strip() for name in CONTACT_FIELDS}
+    values["email"] = values["email"].lower()
+    values["telephone"] = normalise_telephone(values["telephone"]) if values["telephone"] else ""
+    errors = {}
+    if not values["prenom"]:
+        errors["prenom"] = "Indiquez votre prénom."
+    if not values["nom"]:
+        errors["nom"] = "Indiquez votre nom."
+    if not values["email"] and not values["telephone"]:
+        errors["email"] = "Indiquez un e-mail ou un numéro de téléphone pour être prévenu(e)."
+    if not data.get("consentement"):
+        errors["consentement"] = (
+            "Cochez la case pour accepter que vos coordonnées servent à vous informer de cette séance."
+        )
+    if errors:
+        raise ValidationError(errors)
+    for name in PROFILE_FIELDS:
+        values[name] = data.get(name) or (None if name == "commune" else "")
+    return values
+
+
+def _lock(seance):
+    return Seance.objects.select_for_update().get(pk=seance.pk)
+
+
+def _confirmed_count(seance):
+    return Inscription.objects.filter(seance=seance, statut=StatutInscription.CONFIRMEE).count()
+
+
+def _next_rang(seance):
+    return (Inscription.objects.filter(seance=seance).aggregate(rang=Max("rang"))["rang"] or 0) + 1
+
+
+def places_restantes(seance):
+    return max(seance.capacite - _confirmed_count(seance), 0)
+
+
+def inscription_create(*, seance, data, by=None, source=SourceInscription.EN_LIGNE):
+    """Register a person to a session. Online registrations need a public, scheduled session that has not started;
+    staff and the session's managers may also register by phone (with the person's oral consent)."""
+    values = _clean_contact(data)
+    if source != SourceInscription.EN_LIGNE:
+        require_seance_manager(by, seance)
+    now = timezone.now()
+    with transaction.atomic():
+        seance = _lock(seance)
+        if seance.statut == StatutSeance.ANNULEE:
+            raise ValidationError("Cette séance est annulée : les inscriptions sont fermées.", code="seance_annulee")
+        if seance.debut <= now:
+            raise ValidationError("Cette séance a déjà commencé : les inscriptions sont fermées.", code="passee")
+        if source == SourceInscription.EN_LIGNE and not seance.publique:
+            raise ValidationError("Cette séance est réservée au public d'une structure partenaire.", code="reservee")
+        cle = cle_personne(values["email"], values["telephone"])
+        if (
+            Inscription.objects.filter(seance=seance, cle_personne=cle)
+            .exclude(statut=StatutInscription.ANNULEE)
+            .exists()
+        ):
+            raise ValidationError("Vous êtes déjà inscrit(e) à cette séance avec ces coordonnées.", code="deja_inscrit")
+        statut = (
+            StatutInscription.CONFIRMEE if _confirmed_count(seance) < seance.capacite else StatutInscription.ATTENTE
+        )
+        inscription = Inscription(
+            seance=seance,
+            cle_personne=cle,
+            statut=statut,
+            source=source,
+            rang=_next_rang(seance),
+            consentement_le=now,
+            cree_par=by if by is not None and by.is_authenticated else None,
+            **values,
+        )
+        inscription._history_user = inscription.cree_par
+        try:
+            with transaction.atomic():
+                inscription.save()
+        except IntegrityError as error:
+            raise ValidationError(
+                "Vous êtes déjà inscrit(e) à cette séance avec ces coordonnées.", code="deja_inscrit"
+            ) from error
+        emails.inscription_recue(inscription)
+    return inscription
+
+
+def _promote_first_waiting(seance, by):
+    """Give the freed seat to the first person on the waiting list, and tell them. The caller holds the lock."""
+    if seance.statut == StatutSeance.ANNULEE or _confirmed_count(seance) >= seance.capacite:
+        return None
+    first = Inscription.objects.filter(seance=seance, statut=StatutInscription.ATTENTE).order_by("rang").first()
+    if first is None:
+        return None
+    first.statut = StatutInscription.CONFIRMEE
+    first.promue_le = timezone.now()
+    first._history_user = by
+    first.save(update_fields=["statut", "promue_le", "updated_at"])
+    emails.place_liberee(first)
+    return first
+
+
+def inscription_cancel(*, inscription, by=None, notify=True):
+    """Cancel a registration (the person through their signed link, or staff); a freed seat goes to the first
+    person waiting. Cancelling twice changes nothing."""
+    with transaction.atomic():
+        seance = _lock(inscription.seance)
+        inscription = Inscription.objects.get(pk=inscription.pk)
+        if inscription.statut == StatutInscription.ANNULEE:
+            return inscription, None
+        if seance.debut <= timezone.now() and by is None:
+            raise ValidationError("La séance a commencé : l'inscription ne peut plus être annulée en ligne.")
+        was_confirmed = inscription.statut == StatutInscription.CONFIRMEE
+        inscription.statut = StatutInscription.ANNULEE
+        inscription.annulee_le = timezone.now()
+        inscription._history_user = by if by is not None and by.is_authenticated else None
+        inscription.save(update_fields=["statut", "annulee_le", "updated_at"])
+        if notify:
+            emails.inscription_annulee(inscription)
+        promoted = _promote_first_waiting(seance, inscription._history_user) if was_confirmed else None
+    return inscription, promoted
+
+
+def inscription_move(*, inscription, seance, by):
+    """Move a person to another session of the same workshop: cancelled in the first (its seat goes to the first
+    waiting), registered in the second (confirmed or waiting list, as seats allow). Sessions are locked in a fixed
+    order so that two moves in opposite directions never deadlock."""
+    source = inscription.seance
+    require_seance_manager(by, source)
+    require_seance_manager(by, seance)
+    if seance.atelier_id != source.atelier_id:
+        raise ValidationError("On ne déplace une inscription que vers une séance du même atelier.")
+    if seance.pk == source.pk:
+        raise ValidationError("Choisissez une autre séance.")
+    with transaction.atomic():
+        for locked in sorted((source, seance), key=lambda s: s.pk):
+            _lock(locked)
+        current = Inscription.objects.get(pk=inscription.pk)
+        if current.statut == StatutInscription.ANNULEE:
+            raise ValidationError("Cette inscription est annulée.")
+        data = {name: getattr(current, name) for name in CONTACT_FIELDS + PROFILE_FIELDS}
+        inscription_cancel(inscription=current, by=by, notify=False)
+        moved = inscription_create(
+            seance=seance, data={**data, "consentement": True}, by=by, source=SourceInscription.TELEPHONE
+        )
+    return moved

@@ -1,0 +1,3 @@
+"""Routes of the workshops (gestion part): filled by its views module."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Routes of the workshops (pass part): filled by its views module."""
+
+urlpatterns = []
