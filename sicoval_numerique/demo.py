@@ -20,6 +20,7 @@ from structures.models import ArretItinerant, Commune, Lieu, Membership, Structu
 from structures.territoire import load_bundled
 
 from .demo_activites import load_activites_demo
+from .demo_ateliers import load_ateliers_demo
 from .demo_postes import load_postes_demo
 
 DEMO_PASSWORD = "Sicoval-demo-2026"  # noqa: S105 - printed on purpose: demo logins only, refused in production
@@ -376,8 +377,10 @@ def load_demo():
     postes = load_postes_demo(structures=structures, staff=staff)
     ines = next((user for user in users if user.email == f"conseiller@{DEMO_DOMAIN}"), None)
     activites = load_activites_demo(ines_user=ines, staff=staff)
+    seances = load_ateliers_demo(structures=structures, lieux=lieux, staff=staff, ines_user=ines)
     return {
         "activites": activites,
+        "seances": seances,
         "structures": structures,
         "lieux": lieux,
         "stops": stops,
