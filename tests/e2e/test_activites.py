@@ -19,12 +19,21 @@ def _count(ines_email=INES):
     return Activite.objects.actives().filter(conseiller__user__email=ines_email).count()
 
 
+def _key_number(page, label):
+    """A key number of "Mes statistiques" (default period), as shown."""
+    goto(page, "/activites/statistiques/")
+    card = page.locator(".stats-cards > li").filter(has=page.locator("span", has_text=re.compile(f"^{label}$")))
+    return int(re.sub(r"\D", "", card.locator("strong").first.inner_text()))
+
+
 def test_conseiller_records_a_session_and_a_workshop_on_a_phone(phone_page, live_server):
     page = phone_page
     login(page, INES)
     before = _count()
+    accompaniments_before = _key_number(page, "Accompagnements")
 
     # From "Mon espace" to the form; the usual place is already chosen, the date is today.
+    goto(page, "/espace/")
     page.get_by_role("link", name="Nouvelle activité").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Nouvelle activité")
     check_axe(page, goto(page, "/activites/nouvelle/"))
@@ -81,6 +90,7 @@ def test_conseiller_records_a_session_and_a_workshop_on_a_phone(phone_page, live
     response = goto(page, "/activites/statistiques/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes statistiques")
     check_axe(page, response)
+    assert _key_number(page, "Accompagnements") == accompaniments_before + 13
 
 
 def test_the_form_says_what_is_wrong_and_keeps_what_was_typed(phone_page):
