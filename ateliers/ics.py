@@ -1,9 +1,12 @@
 """Calendar entries (RFC 5545) of sessions: one for an e-mail attachment, and the feed of the public agenda."""
 
 import datetime
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+
+FEED_REFRESH = "PT6H"  # how often a subscribed calendar app should fetch the feed again
 
 
 def _escape(text):
@@ -40,16 +43,22 @@ def _fold(line):
 def where(seance):
     if seance.lieu_id:
         lieu = seance.lieu
-        return f"{lieu.nom}, {lieu.adresse}, {lieu.code_postal} {lieu.commune.nom}"
+        adresse = f"{lieu.adresse}, {lieu.complement_adresse}" if lieu.complement_adresse else lieu.adresse
+        return f"{lieu.nom}, {adresse}, {lieu.code_postal} {lieu.commune.nom}"
     arret = seance.arret
-    return f"{arret.emplacement}, {arret.commune.nom}"
+    return f"{arret.lieu.nom}, {arret.emplacement}, {arret.commune.nom}"
+
+
+def _uid_domain():
+    """The platform's host name (RFC 5545 recommends a domain on the right of a UID's "@")."""
+    return urlsplit(settings.SITE_URL).hostname or "sicoval-numerique.localhost"
 
 
 def event_lines(seance, *, url=""):
     status = "CANCELLED" if seance.statut == "annulee" else "CONFIRMED"
     lines = [
         "BEGIN:VEVENT",
-        f"UID:seance-{seance.uuid}@{settings.PLATFORM_NAME.replace(' ', '-').lower()}",
+        f"UID:seance-{seance.uuid}@{_uid_domain()}",
         f"DTSTAMP:{_utc(timezone.now())}",
         f"DTSTART:{_utc(seance.debut)}",
         f"DTEND:{_utc(seance.fin)}",
@@ -73,8 +82,12 @@ def calendar(events, *, name=None):
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
     ]
-    if name:
-        lines.append(f"X-WR-CALNAME:{_escape(name)}")
+    if name:  # a feed to subscribe to
+        lines += [
+            f"X-WR-CALNAME:{_escape(name)}",
+            f"REFRESH-INTERVAL;VALUE=DURATION:{FEED_REFRESH}",
+            f"X-PUBLISHED-TTL:{FEED_REFRESH}",
+        ]
     for event in events:
         lines.extend(event)
     lines.append("END:VCALENDAR")

@@ -1,5 +1,5 @@
-"""Public routes of the workshops: the agenda (page and iCal feed), a session, registration, its confirmation and
-the signed cancellation link."""
+"""Public routes of the workshops: the agenda (page and iCal feed), a session, registration, its confirmation (with
+the session as a calendar entry) and the signed cancellation link."""
 
 from django.urls import path
 
@@ -11,5 +11,6 @@ urlpatterns = [
     path("ateliers/seances/<uuid:uuid>/", public.seance_publique, name="seance_publique"),
     path("ateliers/seances/<uuid:uuid>/inscription/", public.inscription, name="inscription"),
     path("ateliers/inscription/<str:token>/", public.confirmation, name="confirmation"),
+    path("ateliers/inscription/<str:token>/atelier.ics", public.inscription_ics, name="inscription_ics"),
     path("ateliers/annulation/<str:token>/", public.annuler, name="annuler"),
 ]
