@@ -364,7 +364,9 @@ def _users(structures):
 
 
 @transaction.atomic
-def load_demo():
+def load_demo(*, activites=True):
+    """The demo territory. ``activites=False`` leaves out the six months of activity log (a few seconds of
+    writing), for tests that do not read it."""
     load_bundled()
     load_baremes()  # present since the migrations, unless a test run has emptied the tables
     needed = {s["commune"] for s in STRUCTURES} | {lieu["commune"] for lieu in LIEUX} | {c for _d, c, _e in BUS_ROUND}
@@ -376,7 +378,7 @@ def load_demo():
     staff = next(user for user in users if user.is_staff)
     postes = load_postes_demo(structures=structures, staff=staff)
     ines = next((user for user in users if user.email == f"conseiller@{DEMO_DOMAIN}"), None)
-    activites = load_activites_demo(ines_user=ines, staff=staff)
+    activites = load_activites_demo(ines_user=ines, staff=staff) if activites else 0
     seances = load_ateliers_demo(structures=structures, lieux=lieux, staff=staff, ines_user=ines)
     return {
         "activites": activites,

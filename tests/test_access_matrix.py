@@ -20,7 +20,7 @@ EMAILS = {role: f"{role}@sicoval-numerique.example" for role in ("referent", "co
 
 @pytest.fixture
 def demo(db):
-    data = load_demo()
+    data = load_demo(activites=False)
     b = data["structures"]["sicoval"]
     poste_b = Poste.objects.filter(structure=b).order_by("pk").first()
     convention_b = Convention.objects.filter(structure=b).order_by("pk").first()

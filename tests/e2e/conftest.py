@@ -76,10 +76,11 @@ def browser(live_server):
 
 @pytest.fixture
 def demo(live_server):
-    """The demo territory in the live server's database (emptied after each test, see the collection hook)."""
+    """The demo territory in the live server's database (emptied after each test, see the collection hook), without
+    its activity log (the tests that read it load the whole demo: see test_activites.py)."""
     from sicoval_numerique.demo import load_demo
 
-    return load_demo()
+    return load_demo(activites=False)
 
 
 class PageWatch:

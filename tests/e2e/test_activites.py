@@ -6,6 +6,7 @@ pages."""
 import re
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from accompagnements.models import Activite
@@ -13,6 +14,14 @@ from accompagnements.models import Activite
 from .conftest import PHONE, _checked_page, check_axe, goto, login, submit
 
 INES = "conseiller@sicoval-numerique.example"
+
+
+@pytest.fixture
+def demo(live_server):
+    """The whole demo, with six months of Inès's and her colleagues' activities."""
+    from sicoval_numerique.demo import load_demo
+
+    return load_demo(activites=True)
 
 
 def _count(ines_email=INES):
