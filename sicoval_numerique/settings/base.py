@@ -279,6 +279,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.relay_outbox",
         "schedule": 60.0,
     },
+    # Just after midnight (Paris): passes whose tolerance date (31/01) has passed are expired.
+    "ateliers-passes-expirer": {
+        "task": "ateliers.tasks.passes_expirer",
+        "schedule": crontab(minute=10, hour=0),
+    },
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": crontab(minute=20, hour=3),
