@@ -20,7 +20,7 @@ def user_roles(user):
 
 def navigation_for(request):
     user = getattr(request, "user", None)
-    items = [("home", "Accueil"), ("lieux_public", "Trouver un lieu")]
+    items = [("home", "Accueil"), ("lieux_public", "Trouver un lieu"), ("ateliers:agenda", "Agenda des ateliers")]
     if user is None or not user.is_authenticated:
         return [(reverse(name), label) for name, label in items]
     items.append(("dashboard", "Mon espace"))
@@ -30,6 +30,10 @@ def navigation_for(request):
     roles = user_roles(user)
     if roles & {"staff", Role.REFERENT, Role.CONSEILLER}:
         items.append(("accompagnements:list", "Mes activités" if roles == {Role.CONSEILLER} else "Activités"))
+    if roles & {"staff", Role.REFERENT, Role.CONSEILLER} or (
+        Role.AIDANT in roles and user.seances_animees.exists()  # an aidant who facilitates workshops
+    ):
+        items.append(("ateliers:gestion_ateliers", "Ateliers"))
     if roles & {"staff", Role.REFERENT, Role.FINANCEUR}:
         items.append(("structures:list", "Structures"))
     if roles & {"staff", Role.REFERENT}:

@@ -19,6 +19,7 @@ def dashboard(request):
             "memberships": memberships_of(request.user),
             "is_staff_member": "staff" in user_roles(request.user),
             "is_conseiller": _is_conseiller(request.user),
+            "sees_pass": _sees_pass(request.user),
         },
     )
 
@@ -29,3 +30,10 @@ def _is_conseiller(user):
         return user.conseiller is not None
     except ObjectDoesNotExist:
         return False
+
+
+def _sees_pass(user):
+    """Whether the user has a part in the Pass numérique (staff, distributor or qualified place)."""
+    from ateliers.selectors_pass import pass_scope
+
+    return pass_scope(user).any

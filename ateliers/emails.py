@@ -31,14 +31,14 @@ def _context(inscription):
     }
 
 
-def _send(inscription, type, template, *, with_calendar=False):
+def _send(inscription, type, template, *, with_calendar=False, version=""):
     if not inscription.email:
         return False
     attachments = [ics.attachment(inscription.seance)] if with_calendar else []
     return email_enqueue(
         destinataire=inscription.email,
         type=type,
-        objet=f"inscription:{inscription.uuid}",
+        objet=f"inscription:{inscription.uuid}{version}",
         template=template,
         context=_context(inscription),
         pieces_jointes=attachments,
@@ -61,3 +61,14 @@ def inscription_annulee(inscription):
 
 def seance_annulee(inscription):
     return _send(inscription, "seance_annulee", "ateliers/emails/seance_annulee")
+
+
+def seance_modifiee(inscription, *, version):
+    """The session's date, time or place changed: once per change (``version`` names it)."""
+    return _send(
+        inscription,
+        "seance_modifiee",
+        "ateliers/emails/seance_modifiee",
+        with_calendar=inscription.statut == "confirmee",
+        version=f":{version}",
+    )

@@ -54,6 +54,11 @@ def _uid_domain():
     return urlsplit(settings.SITE_URL).hostname or "sicoval-numerique.localhost"
 
 
+def _sequence(seance):
+    moment = seance.updated_at or seance.created_at
+    return int(moment.timestamp()) - 1_700_000_000 if moment else 0
+
+
 def event_lines(seance, *, url=""):
     status = "CANCELLED" if seance.statut == "annulee" else "CONFIRMED"
     lines = [
@@ -65,6 +70,8 @@ def event_lines(seance, *, url=""):
         f"SUMMARY:{_escape(seance.atelier.titre)}",
         f"LOCATION:{_escape(where(seance))}",
         f"STATUS:{status}",
+        # A calendar replaces its copy of the event when the sequence grows: it follows each change of the session.
+        f"SEQUENCE:{_sequence(seance)}",
     ]
     if seance.atelier.description:
         lines.append(f"DESCRIPTION:{_escape(seance.atelier.description)}")

@@ -235,7 +235,7 @@ class Inscription(models.Model):
             ),
             models.UniqueConstraint(fields=["seance", "rang"], name="inscription_rang_unique"),
             models.CheckConstraint(
-                condition=~Q(email="") | ~Q(telephone=""),
+                condition=~Q(email="") | ~Q(telephone="") | Q(source="sur_place"),
                 name="inscription_contact",
                 violation_error_message="Indiquez un e-mail ou un téléphone.",
             ),

@@ -43,6 +43,7 @@ class Email(models.Model):
             models.UniqueConstraint(fields=["destinataire", "type", "objet"], name="email_unique_par_objet"),
         ]
         indexes = [
+            models.Index(fields=["-created_at"], name="email_recents"),
             models.Index(
                 fields=["prochain_essai"],
                 name="email_a_envoyer",
@@ -51,4 +52,5 @@ class Email(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.sujet} → {self.destinataire}"
+        # Never the address: this shows in the admin's titles and in logs.
+        return f"E-mail {self.type} {self.uuid}"

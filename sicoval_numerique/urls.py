@@ -25,6 +25,7 @@ urlpatterns = [
     path("espace/", include("accounts.urls")),
     path("lieux/", include("structures.urls_public")),
     path("gestion/financements/", include("financements.urls")),
+    path("gestion/emails/", include("notifications.urls")),
     path("gestion/", include("structures.urls")),
     path("gestion/", include("conseillers.urls")),
     path("activites/", include("accompagnements.urls")),

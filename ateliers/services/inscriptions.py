@@ -6,6 +6,8 @@ and the database refuses a person registered twice.
 Each change writes its e-mails to the outbox in the same transaction (``ateliers.emails``).
 """
 
+import uuid
+
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -24,10 +26,13 @@ PROFILE_FIELDS = ("genre", "tranche_age", "statut_social", "commune")
 
 
 def cle_personne(email, telephone):
-    """Who a registration is for, to refuse the same person twice: the e-mail, else the phone number, normalised."""
+    """Who a registration is for, to refuse the same person twice: the e-mail, else the phone number, normalised;
+    a walk-in who left neither gets a key of their own."""
     if email:
         return f"email:{email.strip().lower()}"
-    return f"tel:{normalise_telephone(telephone)}"
+    if telephone:
+        return f"tel:{normalise_telephone(telephone)}"
+    return f"sur_place:{uuid.uuid4()}"
 
 
 def cancel_token(inscription):
@@ -71,7 +76,12 @@ def _lock(seance):
 
 
 def _confirmed_count(seance):
-    return Inscription.objects.filter(seance=seance, statut=StatutInscription.CONFIRMEE).count()
+    """The seats taken: confirmed registrations, not the walk-ins added on the day (they sit beyond capacity)."""
+    return (
+        Inscription.objects.filter(seance=seance, statut=StatutInscription.CONFIRMEE)
+        .exclude(source=SourceInscription.SUR_PLACE)
+        .count()
+    )
 
 
 def _next_rang(seance):

@@ -278,6 +278,7 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-relay-outbox": {
         "task": "notifications.tasks.relay_outbox",
         "schedule": 60.0,
+        "options": {"expires": 55},  # ticks do not pile up while the workers are down
     },
     # Just after midnight (Paris): passes whose tolerance date (31/01) has passed are expired.
     "ateliers-passes-expirer": {

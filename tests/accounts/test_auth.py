@@ -363,12 +363,27 @@ def labels_for(user):
 
 
 def test_anonymous_navigation():
-    assert labels_for(AnonymousUser()) == ["Accueil", "Trouver un lieu"]
+    assert labels_for(AnonymousUser()) == ["Accueil", "Trouver un lieu", "Agenda des ateliers"]
 
 
 def test_conseiller_navigation():
     conseiller = factories.MembershipFactory(role=Role.CONSEILLER).user
-    assert labels_for(conseiller) == ["Accueil", "Trouver un lieu", "Mon espace", "Mes activités"]
+    assert labels_for(conseiller) == [
+        "Accueil",
+        "Trouver un lieu",
+        "Agenda des ateliers",
+        "Mon espace",
+        "Mes activités",
+        "Ateliers",
+    ]
+
+
+def test_aidant_navigation_shows_workshops_only_to_a_facilitator():
+    aidant = factories.MembershipFactory(role=Role.AIDANT).user
+    assert labels_for(aidant) == ["Accueil", "Trouver un lieu", "Agenda des ateliers", "Mon espace"]
+    factories.SeanceFactory(animateur=aidant)
+    aidant = type(aidant).objects.get(pk=aidant.pk)  # a new request: roles are not cached any more
+    assert labels_for(aidant) == ["Accueil", "Trouver un lieu", "Agenda des ateliers", "Mon espace", "Ateliers"]
 
 
 def test_referent_navigation():
@@ -376,8 +391,10 @@ def test_referent_navigation():
     assert labels_for(referent) == [
         "Accueil",
         "Trouver un lieu",
+        "Agenda des ateliers",
         "Mon espace",
         "Activités",
+        "Ateliers",
         "Structures",
         "Lieux",
         "Postes",
@@ -389,7 +406,15 @@ def test_referent_navigation():
 
 def test_funder_navigation():
     funder = factories.MembershipFactory(role=Role.FINANCEUR).user
-    assert labels_for(funder) == ["Accueil", "Trouver un lieu", "Mon espace", "Structures", "Postes", "Financements"]
+    assert labels_for(funder) == [
+        "Accueil",
+        "Trouver un lieu",
+        "Agenda des ateliers",
+        "Mon espace",
+        "Structures",
+        "Postes",
+        "Financements",
+    ]
 
 
 def test_staff_navigation():
@@ -397,8 +422,10 @@ def test_staff_navigation():
     assert labels_for(staff) == [
         "Accueil",
         "Trouver un lieu",
+        "Agenda des ateliers",
         "Mon espace",
         "Activités",
+        "Ateliers",
         "Structures",
         "Lieux",
         "Postes",
@@ -415,8 +442,10 @@ def test_navigation_links_point_to_the_pages():
     assert {label: url for url, label in navigation_for(request)} == {
         "Accueil": "/",
         "Trouver un lieu": "/lieux/",
+        "Agenda des ateliers": "/ateliers/",
         "Mon espace": "/espace/",
         "Activités": "/activites/",
+        "Ateliers": "/gestion/ateliers/",
         "Structures": "/gestion/structures/",
         "Lieux": "/gestion/lieux/",
         "Postes": "/gestion/postes/",

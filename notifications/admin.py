@@ -1,0 +1,51 @@
+"""The outbox in the Django admin: read only (e-mails are written by the services that cause them, and sent again
+from the staff page ``gestion/emails/``). Recipients are shown masked, as on that page."""
+
+from django.contrib import admin
+
+from .models import Email
+from .services import mask_email
+
+
+@admin.register(Email)
+class EmailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "type", "objet", "destinataire_masque", "statut", "tentatives", "envoye_le"]
+    list_filter = ["statut", "type", "created_at"]
+    search_fields = ["=uuid", "objet", "type"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-pk"]
+    list_per_page = 50
+    show_full_result_count = False
+    fields = [
+        "uuid",
+        "destinataire_masque",
+        "type",
+        "objet",
+        "sujet",
+        "statut",
+        "tentatives",
+        "prochain_essai",
+        "pris_le",
+        "envoye_le",
+        "derniere_erreur",
+        "created_at",
+        "texte",
+        "pieces_jointes",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("texte", "html", "pieces_jointes")
+
+    @admin.display(description="destinataire")
+    def destinataire_masque(self, email):
+        return mask_email(email.destinataire)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
