@@ -56,7 +56,8 @@ class AgendaFilterForm(forms.Form):
         label="Commune",
         empty_label="Toutes les communes",
         to_field_name="code_insee",
-        help_text="Là où a lieu l'atelier, y compris les arrêts du bus numérique.",
+        help_text="Là où a lieu l'atelier, y compris les arrêts du bus numérique, et les communes voisines (même code "
+        "postal).",
         error_messages={"invalid_choice": "Cette commune n'est pas dans la liste : choisissez-en une autre."},
     )
     theme = forms.ChoiceField(

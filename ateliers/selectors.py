@@ -53,7 +53,9 @@ def _start_of_day(day):
 def seances_publiques(*, commune=None, thematique="", public="", du=None, au=None, jusqu_au=None):
     """The public agenda: upcoming scheduled sessions open to the public, of active workshops, in date order.
 
-    - ``commune``: a ``Commune``; the session takes place there (its place, or the stop of the itinerant unit);
+    - ``commune``: a ``Commune``; the session takes place there or in a neighbouring commune sharing one of its
+      postal codes (its place, or the stop of the itinerant unit): a resident of Pechbusque (31320) sees the
+      sessions of Castanet-Tolosan;
     - ``thematique``: a code of ``accompagnements.choices.THEMATIQUES`` among the workshop's;
     - ``public``: a ``Public``; workshops for everyone (« Tout public ») are included, they welcome that public too;
     - ``du`` / ``au``: dates (local, inclusive); ``jusqu_au``: a moment (the feed's horizon).
@@ -61,7 +63,8 @@ def seances_publiques(*, commune=None, thematique="", public="", du=None, au=Non
     now = timezone.now()
     qs = seances_visibles().filter(statut=StatutSeance.PLANIFIEE, debut__gte=now, atelier__actif=True)
     if commune is not None:
-        qs = qs.filter(Q(lieu__commune=commune) | Q(arret__commune=commune))
+        nearby = communes_voisines(commune)
+        qs = qs.filter(Q(lieu__commune__in=nearby) | Q(arret__commune__in=nearby))
     if thematique:
         qs = qs.filter(list_contains("atelier__thematiques", thematique))
     if public:
@@ -76,6 +79,14 @@ def seances_publiques(*, commune=None, thematique="", public="", du=None, au=Non
     if jusqu_au is not None:
         qs = qs.filter(debut__lt=jusqu_au)
     return qs.order_by("debut", "pk")
+
+
+def communes_voisines(commune):
+    """A commune and those sharing one of its postal codes (in one postal area, a few kilometres apart)."""
+    near = Q(pk=commune.pk)
+    for code in commune.codes_postaux or []:
+        near |= list_contains("codes_postaux", code)
+    return Commune.objects.filter(near).values("pk")
 
 
 def seances_du_flux(**filters):

@@ -116,8 +116,8 @@ def test_agenda_is_paginated_by_20(client):
 
 
 def test_agenda_filter_by_commune_of_the_place_or_of_the_bus_stop(client):
-    aureville = factories.CommuneFactory(nom="Aureville")
-    elsewhere = factories.CommuneFactory(nom="Ailleurs")
+    aureville = factories.CommuneFactory(nom="Aureville", codes_postaux=["31320"])
+    elsewhere = factories.CommuneFactory(nom="Ailleurs", codes_postaux=["31670"])  # another postal area
     _seance(days=2, atelier__titre="Au lieu", lieu=factories.LieuFactory(commune=aureville))
     stop = factories.ArretItinerantFactory(commune=aureville, emplacement="Parking de la mairie")
     _seance(days=3, atelier__titre="Au bus", lieu=None, arret=stop)
@@ -303,9 +303,9 @@ def test_feed_is_valid_icalendar(client):
 
 
 def test_feed_applies_the_filters(client):
-    commune = factories.CommuneFactory()
+    commune = factories.CommuneFactory(codes_postaux=["31750"])
     _seance(days=2, atelier__titre="Ici", lieu=factories.LieuFactory(commune=commune))
-    _seance(days=3, atelier__titre="Ailleurs")
+    _seance(days=3, atelier__titre="Ailleurs")  # a commune of another postal area (31320)
     body = _unfold(client.get(FEED, {"commune": commune.code_insee}).content.decode())
     assert "SUMMARY:Ici" in body and "Ailleurs" not in body
 
@@ -676,3 +676,20 @@ def test_every_email_renders_text_and_html_with_the_details(kind):
         if template in ("inscription_confirmee", "inscription_attente", "place_liberee"):
             assert context["url_annulation"] in texte and f'href="{context["url_annulation"]}"' in html
         assert "{{" not in texte and "{%" not in texte
+
+
+def test_a_resident_finds_the_sessions_of_neighbouring_communes(client, db):
+    """Pechbusque and Castanet-Tolosan share the postal code 31320: a session at Castanet is near home."""
+    from django.conf import settings
+
+    from structures.models import Commune
+
+    epci = factories.EpciFactory(siren=settings.TERRITOIRE_EPCI_SIREN)
+    pechbusque = Commune.objects.create(code_insee="31411", nom="Pechbusque", codes_postaux=["31320"], epci=epci)
+    castanet = Commune.objects.create(code_insee="31113", nom="Castanet-Tolosan", codes_postaux=["31320"], epci=epci)
+    ramonville = Commune.objects.create(code_insee="31446", nom="Ramonville", codes_postaux=["31520"], epci=epci)
+    near = factories.SeanceFactory(lieu=factories.LieuFactory(commune=castanet))
+    far = factories.SeanceFactory(lieu=factories.LieuFactory(commune=ramonville))
+    html = client.get(AGENDA, {"commune": pechbusque.code_insee}).content.decode()
+    assert str(near.uuid) in html
+    assert str(far.uuid) not in html
