@@ -308,6 +308,9 @@ TERRITOIRE_NOM = env("TERRITOIRE_NOM", default="Sicoval")
 PLATFORM_NAME = env("PLATFORM_NAME", default="Sicoval numérique")
 # The public address of the platform, for the links in e-mails (cancellation, session page) and calendar entries.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Behind a reverse proxy, how many proxies set X-Forwarded-For: the client's IP (login and public-form rate limits)
+# is read from there; 0 reads the connection's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 REQUIRE_SERVICES = env.bool("REQUIRE_SERVICES", default=False)
 # Since 2025 a post left vacant this many months must be returned (DOMAIN.md); policy may change the delay.
 POSTE_VACANCE_MAX_MOIS = env.int("POSTE_VACANCE_MAX_MOIS", default=6)
