@@ -418,9 +418,11 @@ class InscriptionTelephoneForm(_PersonForm):
 class SurPlaceForm(_PersonForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["consentement"].label = "La personne accepte que ses coordonnées soient gardées pour cet atelier."
-        self.fields["telephone"].help_text = "Un téléphone ou un e-mail est obligatoire."
-        self.fields["email"].help_text = ""
+        self.fields[
+            "consentement"
+        ].label = "La personne accepte que ses coordonnées soient gardées pour cet atelier (si elle en donne)."
+        self.fields["telephone"].help_text = "Facultatif : seulement si la personne veut être recontactée."
+        self.fields["email"].help_text = "Facultatif."
 
 
 class MoveForm(forms.Form):
