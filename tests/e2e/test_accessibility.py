@@ -198,6 +198,28 @@ BACK_OFFICE_PAGES = {
         goto(page, reverse("conseillers:contrat_edit", args=[demo["postes"][0].contrats.order_by("pk").first().uuid])),
         200,
     ),
+    "activites": lambda page, demo: (goto(page, reverse("accompagnements:list")), 200),
+    "ateliers": lambda page, demo: (goto(page, reverse("ateliers:gestion_ateliers")), 200),
+    "atelier": lambda page, demo: (
+        goto(page, reverse("ateliers:gestion_atelier", args=[demo["seances"][0].atelier.uuid])),
+        200,
+    ),
+    # The demo's first session is full, with a waiting list.
+    "seance-complete": lambda page, demo: (
+        goto(page, reverse("ateliers:gestion_seance", args=[demo["seances"][0].uuid])),
+        200,
+    ),
+    "seance-creation": lambda page, demo: (
+        goto(page, reverse("ateliers:gestion_seance_create", args=[demo["seances"][0].atelier.uuid])),
+        200,
+    ),
+    # The demo's last session took place yesterday: its attendance is to take.
+    "feuille-appel": lambda page, demo: (
+        goto(page, reverse("ateliers:gestion_appel", args=[demo["seances"][-1].uuid])),
+        200,
+    ),
+    "pass-stock": lambda page, demo: (goto(page, reverse("ateliers:pass_stock")), 200),
+    "emails": lambda page, demo: (goto(page, reverse("notifications:list")), 200),
 }
 
 
@@ -217,6 +239,8 @@ def test_back_office_phone(phone_page, live_server, demo):
         reverse("structures:lieu_edit", args=[_lieu(demo, "Bus numérique du Sicoval").uuid]),
         reverse("conseillers:postes"),
         reverse("financements:overview"),
+        reverse("ateliers:gestion_ateliers"),
+        reverse("ateliers:gestion_appel", args=[demo["seances"][-1].uuid]),
     ):
         check_axe(page, goto(page, path))
         width = page.evaluate("document.documentElement.scrollWidth")
