@@ -2,20 +2,10 @@
 the national tool for imported ones); notes and the identities of followed people never show here."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from sicoval_numerique.admin import ReadOnlyAdmin
 
 from .models import Activite, PartageStatistiques
-
-
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Activite)

@@ -3,20 +3,10 @@ back-office pages (``/gestion/ateliers/``), whose services keep capacity, waitin
 consistent; the admin shows them, with their history."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from sicoval_numerique.admin import ReadOnlyAdmin
 
 from .models import Atelier, Inscription, Seance
-
-
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Atelier)

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from sicoval_numerique.admin import ReadOnlyAdmin
+
 from . import services
 from .models import Affectation, Avenant, Conseiller, Contrat, Formation, MiseEnRelation, Poste, Rattachement
 
@@ -78,20 +80,11 @@ class PosteAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Rattachement)
-class RattachementAdmin(SimpleHistoryAdmin):
+class RattachementAdmin(ReadOnlyAdmin):
     list_display = ["poste", "structure", "date_debut", "date_fin"]
     list_filter = ["structure__secteur"]
     search_fields = ["structure__nom", "poste__uuid"]
     list_select_related = ["poste", "poste__structure", "structure"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Affectation)

@@ -3,12 +3,14 @@ from the staff page ``gestion/emails/``). Recipients are shown masked, as on tha
 
 from django.contrib import admin
 
+from sicoval_numerique.admin import ReadOnlyModelAdmin
+
 from .models import Email
 from .services import mask_email
 
 
 @admin.register(Email)
-class EmailAdmin(admin.ModelAdmin):
+class EmailAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "type", "objet", "destinataire_masque", "statut", "tentatives", "envoye_le"]
     list_filter = ["statut", "type", "created_at"]
     search_fields = ["=uuid", "objet", "type"]
@@ -40,12 +42,3 @@ class EmailAdmin(admin.ModelAdmin):
     @admin.display(description="destinataire")
     def destinataire_masque(self, email):
         return mask_email(email.destinataire)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -7,7 +7,7 @@ click or a second device never counts a workshop twice.
 
 Walk-ins are people who came without registering. They are recorded confirmed and present, from the session's day,
 outside the capacity: they never push a registrant to the waiting list nor keep someone waiting from a freed seat
-(``planning.seats_taken`` leaves them out), and no e-mail is sent to them.
+(``inscriptions.seats_taken`` leaves them out), and no e-mail is sent to them.
 """
 
 import uuid as uuid_lib
@@ -19,18 +19,14 @@ from django.utils import timezone
 
 from accompagnements import choices as cra
 from accompagnements.services import Participants, activite_create, normalise_telephone
-from ateliers.models import Inscription, Presence, Seance, SourceInscription, StatutInscription, StatutSeance
+from ateliers.models import Inscription, Presence, SourceInscription, StatutInscription, StatutSeance
 from conseillers.models import Conseiller
 
-from .inscriptions import _next_rang, cle_personne
+from .inscriptions import cle_personne, lock_seance, next_rang
 from .permissions import require_seance_manager
 
 PROFILE_FIELDS = ("genre", "tranche_age", "statut_social")
 _VOCABULARIES = {name: {code for code, _label in vocabulary} for name, vocabulary, _ in cra.ATTRIBUTS_BENEFICIAIRE}
-
-
-def _lock(seance):
-    return Seance.objects.select_for_update().get(pk=seance.pk)
 
 
 def jour_de_la_seance(seance):
@@ -88,7 +84,7 @@ def appel_enregistrer(*, seance, presences, by):
             raise ValidationError("Pour chaque personne, choisissez « présent » ou « absent ».", code="presence")
         marks[_uuid_key(key)] = value
     with transaction.atomic():
-        seance = _lock(seance)
+        seance = lock_seance(seance)
         _require_sheet_open(seance)
         rows = {
             str(row.uuid): row
@@ -143,7 +139,7 @@ def participant_sur_place_add(*, seance, data, by):
     values = _walk_in_values(data)
     now = timezone.now()
     with transaction.atomic():
-        seance = _lock(seance)
+        seance = lock_seance(seance)
         _require_sheet_open(seance)
         cle = cle_personne(values["email"], values["telephone"])
         existing = (
@@ -163,7 +159,7 @@ def participant_sur_place_add(*, seance, data, by):
             cle_personne=cle,
             statut=StatutInscription.CONFIRMEE,
             source=SourceInscription.SUR_PLACE,
-            rang=_next_rang(seance),
+            rang=next_rang(seance),
             consentement_le=now,
             presence=Presence.PRESENT,
             cree_par=by,
@@ -216,7 +212,7 @@ def appel_cloturer(*, seance, by):
     (an aidant: the sheet closes without an activity). Closing again returns what the first closing recorded."""
     require_seance_manager(by, seance)
     with transaction.atomic():
-        seance = _lock(seance)
+        seance = lock_seance(seance)
         if seance.appel_cloture_le is not None:
             return seance.activite
         _require_sheet_open(seance)

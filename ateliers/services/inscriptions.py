@@ -71,11 +71,13 @@ def _clean_contact(data):
     return values
 
 
-def _lock(seance):
+def lock_seance(seance):
+    """The session's row, locked until the end of the transaction: every change to its registrations takes it
+    first."""
     return Seance.objects.select_for_update().get(pk=seance.pk)
 
 
-def _confirmed_count(seance):
+def seats_taken(seance):
     """The seats taken: confirmed registrations, not the walk-ins added on the day (they sit beyond capacity)."""
     return (
         Inscription.objects.filter(seance=seance, statut=StatutInscription.CONFIRMEE)
@@ -84,12 +86,12 @@ def _confirmed_count(seance):
     )
 
 
-def _next_rang(seance):
+def next_rang(seance):
     return (Inscription.objects.filter(seance=seance).aggregate(rang=Max("rang"))["rang"] or 0) + 1
 
 
 def places_restantes(seance):
-    return max(seance.capacite - _confirmed_count(seance), 0)
+    return max(seance.capacite - seats_taken(seance), 0)
 
 
 def inscription_create(*, seance, data, by=None, source=SourceInscription.EN_LIGNE):
@@ -100,7 +102,7 @@ def inscription_create(*, seance, data, by=None, source=SourceInscription.EN_LIG
         require_seance_manager(by, seance)
     now = timezone.now()
     with transaction.atomic():
-        seance = _lock(seance)
+        seance = lock_seance(seance)
         if seance.statut == StatutSeance.ANNULEE:
             raise ValidationError("Cette séance est annulée : les inscriptions sont fermées.", code="seance_annulee")
         if seance.debut <= now:
@@ -114,15 +116,13 @@ def inscription_create(*, seance, data, by=None, source=SourceInscription.EN_LIG
             .exists()
         ):
             raise ValidationError("Vous êtes déjà inscrit(e) à cette séance avec ces coordonnées.", code="deja_inscrit")
-        statut = (
-            StatutInscription.CONFIRMEE if _confirmed_count(seance) < seance.capacite else StatutInscription.ATTENTE
-        )
+        statut = StatutInscription.CONFIRMEE if seats_taken(seance) < seance.capacite else StatutInscription.ATTENTE
         inscription = Inscription(
             seance=seance,
             cle_personne=cle,
             statut=statut,
             source=source,
-            rang=_next_rang(seance),
+            rang=next_rang(seance),
             consentement_le=now,
             cree_par=by if by is not None and by.is_authenticated else None,
             **values,
@@ -139,26 +139,29 @@ def inscription_create(*, seance, data, by=None, source=SourceInscription.EN_LIG
     return inscription
 
 
-def _promote_first_waiting(seance, by):
-    """Give the freed seat to the first person on the waiting list, and tell them. The caller holds the lock."""
-    if seance.statut == StatutSeance.ANNULEE or _confirmed_count(seance) >= seance.capacite:
-        return None
-    first = Inscription.objects.filter(seance=seance, statut=StatutInscription.ATTENTE).order_by("rang").first()
-    if first is None:
-        return None
-    first.statut = StatutInscription.CONFIRMEE
-    first.promue_le = timezone.now()
-    first._history_user = by
-    first.save(update_fields=["statut", "promue_le", "updated_at"])
-    emails.place_liberee(first)
-    return first
+def promote_waiting(seance, by):
+    """Give the free seats to the waiting list, first come first served, and tell each person. The caller holds the
+    session's lock. Returns the people promoted."""
+    free = seance.capacite - seats_taken(seance)
+    if free <= 0 or seance.statut == StatutSeance.ANNULEE:
+        return []
+    promoted = list(Inscription.objects.filter(seance=seance, statut=StatutInscription.ATTENTE).order_by("rang")[:free])
+    now = timezone.now()
+    for inscription in promoted:
+        inscription.statut = StatutInscription.CONFIRMEE
+        inscription.promue_le = now
+        inscription.seance = seance
+        inscription._history_user = by
+        inscription.save(update_fields=["statut", "promue_le", "updated_at"])
+        emails.place_liberee(inscription)
+    return promoted
 
 
 def inscription_cancel(*, inscription, by=None, notify=True):
     """Cancel a registration (the person through their signed link, or staff); a freed seat goes to the first
     person waiting. Cancelling twice changes nothing."""
     with transaction.atomic():
-        seance = _lock(inscription.seance)
+        seance = lock_seance(inscription.seance)
         inscription = Inscription.objects.get(pk=inscription.pk)
         if inscription.statut == StatutInscription.ANNULEE:
             return inscription, None
@@ -171,7 +174,8 @@ def inscription_cancel(*, inscription, by=None, notify=True):
         inscription.save(update_fields=["statut", "annulee_le", "updated_at"])
         if notify:
             emails.inscription_annulee(inscription)
-        promoted = _promote_first_waiting(seance, inscription._history_user) if was_confirmed else None
+        promoted = promote_waiting(seance, inscription._history_user) if was_confirmed else []
+        promoted = promoted[0] if promoted else None
     return inscription, promoted
 
 
@@ -188,7 +192,7 @@ def inscription_move(*, inscription, seance, by):
         raise ValidationError("Choisissez une autre séance.")
     with transaction.atomic():
         for locked in sorted((source, seance), key=lambda s: s.pk):
-            _lock(locked)
+            lock_seance(locked)
         current = Inscription.objects.get(pk=inscription.pk)
         if current.statut == StatutInscription.ANNULEE:
             raise ValidationError("Cette inscription est annulée.")

@@ -24,8 +24,9 @@ from django.utils import timezone
 
 from accompagnements import choices as cra
 from ateliers import emails
-from ateliers.models import Atelier, Inscription, Public, Seance, SourceInscription, StatutInscription, StatutSeance
+from ateliers.models import Atelier, Inscription, Public, Seance, StatutInscription, StatutSeance
 
+from .inscriptions import lock_seance, promote_waiting, seats_taken
 from .permissions import can_manage_atelier, require_atelier_manager, require_seance_manager
 
 ATELIER_FIELDS = (
@@ -141,19 +142,6 @@ def atelier_update(*, atelier, by, data):
 
 
 # --- Sessions ------------------------------------------------------------------------------------------------------
-def _lock(seance):
-    return Seance.objects.select_for_update().get(pk=seance.pk)
-
-
-def seats_taken(seance):
-    """Confirmed registrations that hold a seat: walk-ins (added on the day, beyond capacity) hold none."""
-    return (
-        Inscription.objects.filter(seance=seance, statut=StatutInscription.CONFIRMEE)
-        .exclude(source=SourceInscription.SUR_PLACE)
-        .count()
-    )
-
-
 def _seance_values(atelier, data):
     """Validated session fields from ``data`` (``fin`` defaults to ``debut`` + the programme's duration)."""
     values = {name: data.get(name) for name in SEANCE_FIELDS}
@@ -266,23 +254,6 @@ def seances_create_serie(*, atelier, by, data, nombre, intervalle_jours=7):
     return seances
 
 
-def _promote_waiting(seance, by):
-    """Give the free seats to the waiting list, first come first served, and tell each person. Lock held."""
-    free = seance.capacite - seats_taken(seance)
-    if free <= 0 or seance.statut == StatutSeance.ANNULEE:
-        return []
-    promoted = list(Inscription.objects.filter(seance=seance, statut=StatutInscription.ATTENTE).order_by("rang")[:free])
-    now = timezone.now()
-    for inscription in promoted:
-        inscription.statut = StatutInscription.CONFIRMEE
-        inscription.promue_le = now
-        inscription.seance = seance
-        inscription._history_user = by
-        inscription.save(update_fields=["statut", "promue_le", "updated_at"])
-        emails.place_liberee(inscription)
-    return promoted
-
-
 def _require_open(seance):
     if seance.statut == StatutSeance.ANNULEE:
         raise ValidationError("Cette séance est annulée : elle ne se modifie plus.", code="seance_annulee")
@@ -295,7 +266,7 @@ def seance_update(*, seance, by, data):
     facilitates). Returns ``(seance, promoted)``: the waiting people who got a seat when capacity was raised."""
     require_seance_manager(by, seance)
     with transaction.atomic():
-        seance = _lock(seance)
+        seance = lock_seance(seance)
         _require_open(seance)
         current = {name: getattr(seance, name) for name in SEANCE_FIELDS}
         values = _seance_values(seance.atelier, {**current, **{k: v for k, v in data.items() if k in SEANCE_FIELDS}})
@@ -319,7 +290,7 @@ def seance_update(*, seance, by, data):
         _save_seance(seance, by)
         if any(values[name] != current[name] for name in ("debut", "fin", "lieu", "arret")):
             _notify_change(seance)
-        promoted = _promote_waiting(seance, by)
+        promoted = promote_waiting(seance, by)
     return seance, promoted
 
 
@@ -340,7 +311,7 @@ def seance_cancel(*, seance, motif, by):
     if len(motif) > MOTIF_MAX:
         raise ValidationError({"motif": f"Le motif compte au plus {MOTIF_MAX} caractères."})
     with transaction.atomic():
-        seance = _lock(seance)
+        seance = lock_seance(seance)
         if seance.statut == StatutSeance.ANNULEE:
             return seance
         if seance.appel_cloture_le is not None:
