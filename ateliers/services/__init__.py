@@ -44,8 +44,10 @@ from .planning import (
     seance_update,
     seances_create_serie,
 )
+from .purge import inscriptions_purger
 
 __all__ = [
+    "inscriptions_purger",
     "animateur_conseiller",
     "appel_cloturer",
     "appel_enregistrer",

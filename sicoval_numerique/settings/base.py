@@ -281,6 +281,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},  # ticks do not pile up while the workers are down
     },
     # Just after midnight (Paris): passes whose tolerance date (31/01) has passed are expired.
+    # Registrants' contact details are erased 12 months after their session (registration form, e-mails).
+    "ateliers-inscriptions-purger": {
+        "task": "ateliers.tasks.inscriptions_purger",
+        "schedule": crontab(minute=40, hour=3),
+    },
     "ateliers-passes-expirer": {
         "task": "ateliers.tasks.passes_expirer",
         "schedule": crontab(minute=10, hour=0),
