@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accompagnements",
     "notifications",
     "ateliers",
+    "aidants",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AidantsConfig(AppConfig):
+    name = "aidants"
+    verbose_name = "Réseau des aidants"
