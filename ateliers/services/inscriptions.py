@@ -160,6 +160,8 @@ def promote_waiting(seance, by):
 def inscription_cancel(*, inscription, by=None, notify=True):
     """Cancel a registration (the person through their signed link, or staff); a freed seat goes to the first
     person waiting. Cancelling twice changes nothing."""
+    if by is not None:
+        require_seance_manager(by, inscription.seance)  # without ``by``: the person, through their signed link
     with transaction.atomic():
         seance = lock_seance(inscription.seance)
         inscription = Inscription.objects.get(pk=inscription.pk)

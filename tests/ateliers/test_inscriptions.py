@@ -268,3 +268,17 @@ def test_the_same_person_registering_from_several_tabs_at_once_gets_one_registra
     assert errors == []
     assert sorted(outcomes) == ["created"] + ["deja_inscrit"] * (attempts - 1)
     assert Inscription.objects.filter(seance=seance).count() == 1
+
+
+def test_only_the_sessions_managers_cancel_someone_elses_registration(seance, register):
+    from django.core.exceptions import PermissionDenied
+
+    inscription = register(seance, 1)
+    stranger = factories.MembershipFactory().user  # a référent of another structure
+    with pytest.raises(PermissionDenied):
+        ateliers.inscription_cancel(inscription=inscription, by=stranger)
+    inscription.refresh_from_db()
+    assert inscription.statut == "confirmee"
+    ateliers.inscription_cancel(inscription=inscription, by=factories.StaffUserFactory())
+    inscription.refresh_from_db()
+    assert inscription.statut == "annulee"
