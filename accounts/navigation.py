@@ -34,6 +34,8 @@ def navigation_for(request):
         Role.AIDANT in roles and user.seances_animees.exists()  # an aidant who facilitates workshops
     ):
         items.append(("ateliers:gestion_ateliers", "Ateliers"))
+    if roles & {"staff", Role.REFERENT, Role.CONSEILLER, Role.AIDANT}:
+        items.append(("aidants:annuaire", "Aidants"))
     if roles & {"staff", Role.REFERENT, Role.FINANCEUR}:
         items.append(("structures:list", "Structures"))
     if roles & {"staff", Role.REFERENT}:

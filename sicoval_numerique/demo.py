@@ -20,6 +20,7 @@ from structures.models import ArretItinerant, Commune, Lieu, Membership, Structu
 from structures.territoire import load_bundled
 
 from .demo_activites import load_activites_demo
+from .demo_aidants import load_aidants_demo
 from .demo_ateliers import load_ateliers_demo
 from .demo_postes import load_postes_demo
 
@@ -380,6 +381,7 @@ def load_demo(*, activites=True):
     ines = next((user for user in users if user.email == f"conseiller@{DEMO_DOMAIN}"), None)
     activites = load_activites_demo(ines_user=ines, staff=staff) if activites else 0
     seances = load_ateliers_demo(structures=structures, lieux=lieux, staff=staff, ines_user=ines)
+    load_aidants_demo(structures=structures, staff=staff)
     return {
         "activites": activites,
         "seances": seances,

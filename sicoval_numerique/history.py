@@ -44,8 +44,13 @@ def _with_previous(queryset):
 
 
 def _display(model_field, value, labels):
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, list):
+        if model_field.many_to_many:  # the rows of the link table, as django-simple-history gives them
+            return f"{len(value)} élément{'s' if len(value) > 1 else ''}"
+        item_labels = dict(getattr(model_field, "item_choices", ()))  # a list of national codes
+        return ", ".join(str(item_labels.get(item, item)) for item in value)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.BooleanField):

@@ -26,6 +26,7 @@ urlpatterns = [
     path("lieux/", include("structures.urls_public")),
     path("gestion/financements/", include("financements.urls")),
     path("gestion/emails/", include("notifications.urls")),
+    path("gestion/aidants/", include("aidants.urls")),
     path("gestion/", include("structures.urls")),
     path("gestion/", include("conseillers.urls")),
     path("activites/", include("accompagnements.urls")),

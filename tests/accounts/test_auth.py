@@ -375,15 +375,23 @@ def test_conseiller_navigation():
         "Mon espace",
         "Mes activités",
         "Ateliers",
+        "Aidants",
     ]
 
 
 def test_aidant_navigation_shows_workshops_only_to_a_facilitator():
     aidant = factories.MembershipFactory(role=Role.AIDANT).user
-    assert labels_for(aidant) == ["Accueil", "Trouver un lieu", "Agenda des ateliers", "Mon espace"]
+    assert labels_for(aidant) == ["Accueil", "Trouver un lieu", "Agenda des ateliers", "Mon espace", "Aidants"]
     factories.SeanceFactory(animateur=aidant)
     aidant = type(aidant).objects.get(pk=aidant.pk)  # a new request: roles are not cached any more
-    assert labels_for(aidant) == ["Accueil", "Trouver un lieu", "Agenda des ateliers", "Mon espace", "Ateliers"]
+    assert labels_for(aidant) == [
+        "Accueil",
+        "Trouver un lieu",
+        "Agenda des ateliers",
+        "Mon espace",
+        "Ateliers",
+        "Aidants",
+    ]
 
 
 def test_referent_navigation():
@@ -395,6 +403,7 @@ def test_referent_navigation():
         "Mon espace",
         "Activités",
         "Ateliers",
+        "Aidants",
         "Structures",
         "Lieux",
         "Postes",
@@ -426,6 +435,7 @@ def test_staff_navigation():
         "Mon espace",
         "Activités",
         "Ateliers",
+        "Aidants",
         "Structures",
         "Lieux",
         "Postes",
@@ -446,6 +456,7 @@ def test_navigation_links_point_to_the_pages():
         "Mon espace": "/espace/",
         "Activités": "/activites/",
         "Ateliers": "/gestion/ateliers/",
+        "Aidants": "/gestion/aidants/",
         "Structures": "/gestion/structures/",
         "Lieux": "/gestion/lieux/",
         "Postes": "/gestion/postes/",

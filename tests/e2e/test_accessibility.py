@@ -144,6 +144,12 @@ def _structure_create_with_errors(page, demo):
     return response, 400
 
 
+def _an_aidant():
+    from aidants.models import Aidant
+
+    return Aidant.objects.filter(habilite_aidants_connect=True).order_by("pk").first()
+
+
 BACK_OFFICE_PAGES = {
     "structures": lambda page, demo: (goto(page, reverse("structures:list")), 200),
     "structures-sans-resultat": _structures_filtered_empty,
@@ -219,6 +225,17 @@ BACK_OFFICE_PAGES = {
         200,
     ),
     "pass-stock": lambda page, demo: (goto(page, reverse("ateliers:pass_stock")), 200),
+    "aidants": lambda page, demo: (goto(page, reverse("aidants:annuaire")), 200),
+    "aidant": lambda page, demo: (goto(page, reverse("aidants:aidant", args=[_an_aidant().uuid])), 200),
+    "aidant-modification": lambda page, demo: (
+        goto(page, reverse("aidants:aidant_edit", args=[_an_aidant().uuid])),
+        200,
+    ),
+    "habilitations": lambda page, demo: (goto(page, reverse("aidants:habilitations")), 200),
+    "habilitations-structure": lambda page, demo: (
+        goto(page, reverse("aidants:habilitations_structure", args=[_an_aidant().structure.uuid])),
+        200,
+    ),
     "emails": lambda page, demo: (goto(page, reverse("notifications:list")), 200),
 }
 
@@ -241,6 +258,7 @@ def test_back_office_phone(phone_page, live_server, demo):
         reverse("financements:overview"),
         reverse("ateliers:gestion_ateliers"),
         reverse("ateliers:gestion_appel", args=[demo["seances"][-1].uuid]),
+        reverse("aidants:annuaire"),
     ):
         check_axe(page, goto(page, path))
         width = page.evaluate("document.documentElement.scrollWidth")
