@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import urls_evenements, urls_maillage, urls_orientations
 from .views import annuaire, habilitations
 
 app_name = "aidants"
@@ -19,4 +20,7 @@ urlpatterns = [
     path("habilitations/", habilitations.demande_list, name="habilitations"),
     path("habilitations/structures/<uuid:uuid>/", habilitations.demande_structure, name="habilitations_structure"),
     path("habilitations/<uuid:uuid>/statut/", habilitations.demande_transition, name="demande_transition"),
+    *urls_orientations.urlpatterns,
+    *urls_maillage.urlpatterns,
+    *urls_evenements.urlpatterns,
 ]

@@ -1,0 +1,3 @@
+"""Routes of the aidants network (evenements): filled by its views module."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Routes of the aidants network (maillage): filled by its views module."""
+
+urlpatterns = []

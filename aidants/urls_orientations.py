@@ -1,0 +1,3 @@
+"""Routes of the aidants network (orientations): filled by its views module."""
+
+urlpatterns = []
