@@ -7,6 +7,7 @@ Nobody else sees any activity. Deleted activities are in no list and no figure.
 """
 
 import datetime
+import re
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Q
@@ -157,9 +158,12 @@ def partages_of(user):
     return PartageStatistiques.objects.filter(conseiller__user=user)
 
 
+SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def partage_by_token(token):
-    """A live share (not revoked), or None."""
-    if not token or len(token) > 64:
+    """A live share (not revoked), or None. Only the shape of a token is looked up (no NUL, no other character)."""
+    if not token or not SHARE_TOKEN.fullmatch(token):
         return None
     return PartageStatistiques.objects.select_related("conseiller").filter(token=token, revoque_le__isnull=True).first()
 

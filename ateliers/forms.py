@@ -7,6 +7,7 @@ import re
 import uuid
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
 from accompagnements import choices as cra
@@ -229,7 +230,8 @@ def _time_field(label, **kwargs):
 class SeanceForm(forms.Form):
     date = forms.DateField(
         label="Date",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(attrs={"type": "date", "max": "2100-12-31"}, format="%Y-%m-%d"),
+        validators=[MaxValueValidator(datetime.date(2100, 12, 31), "Choisissez une date avant 2101.")],
         error_messages={"required": "Indiquez la date.", "invalid": "Saisissez une date valide (jj/mm/aaaa)."},
     )
     heure_debut = _time_field("Heure de début")

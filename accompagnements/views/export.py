@@ -12,10 +12,12 @@ from django.views.decorators.http import require_safe
 from accompagnements import exports, selectors
 from accompagnements.filters import filter_activites
 
+from .historique import require_activity_reader
+
 
 def _export(request, extension, respond):
     user = request.user
-    team = selectors.sees_team(user)
+    _conseiller, team = require_activity_reader(user)
     activites, form = filter_activites(selectors.activites_visible_to(user), request.GET, user, team=team)
     if form.errors:
         return HttpResponseBadRequest(

@@ -17,16 +17,23 @@ from .saisie import DRAFT_CLEAR_COOKIE
 PAGE_SIZE = 50
 
 
-@login_required
-@require_safe
-def activite_list(request):
-    user = request.user
+def require_activity_reader(user):
+    """(own conseiller profile or None, team view?) of a user who reads activities; PermissionDenied for the others
+    (aidants, funders): the history and its exports share this rule."""
     conseiller = selectors.own_conseiller(user)
     team = selectors.sees_team(user)
     if conseiller is None and not team:
         raise PermissionDenied(
             "Seuls les conseillers, les référents et l'équipe du territoire consultent les activités."
         )
+    return conseiller, team
+
+
+@login_required
+@require_safe
+def activite_list(request):
+    user = request.user
+    conseiller, team = require_activity_reader(user)
     activites, form = filter_activites(selectors.activites_visible_to(user), request.GET, user)
     status = 200
     if form.is_bound and not form.is_valid():

@@ -150,6 +150,8 @@ def _seance_values(atelier, data):
     debut, fin = values["debut"], values["fin"]
     if not isinstance(debut, datetime.datetime) or timezone.is_naive(debut):
         errors["debut"] = "Indiquez la date et l'heure de début."
+    elif debut.year > 2100:
+        errors["debut"] = "Choisissez une date avant 2101."
     else:
         if fin is None:
             fin = values["fin"] = debut + datetime.timedelta(minutes=atelier.duree)
@@ -210,7 +212,10 @@ def seance_create(*, atelier, by, data):
 def _shift_local(moment, days):
     """The same wall-clock time ``days`` later, across daylight-saving changes (14:00 stays 14:00 in November)."""
     local = timezone.localtime(moment)
-    return timezone.make_aware(local.replace(tzinfo=None) + datetime.timedelta(days=days))
+    try:
+        return timezone.make_aware(local.replace(tzinfo=None) + datetime.timedelta(days=days))
+    except OverflowError:
+        raise ValidationError({"nombre": "Ce cycle finirait après la dernière date possible."}) from None
 
 
 def seances_create_serie(*, atelier, by, data, nombre, intervalle_jours=7):

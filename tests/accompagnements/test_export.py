@@ -260,9 +260,14 @@ def test_deleted_activities_are_not_exported(login, conseiller, record):
     assert [row[-1] for row in xlsx_rows(client).iter_rows(min_row=2, values_only=True)] == [str(kept.uuid)]
 
 
-def test_user_without_activities_exports_only_the_header(db, login):
-    user = factories.UserFactory()
-    assert csv_rows(login(user)) == [OWN_HEADER]
+def test_a_user_without_a_role_in_the_activity_log_gets_403(db, login):
+    client = login(factories.UserFactory())
+    assert client.get(CSV_URL).status_code == 403
+    assert client.get(XLSX_URL).status_code == 403
+
+
+def test_a_conseiller_without_activities_exports_only_the_header(login, conseiller):
+    assert csv_rows(login(conseiller.user)) == [OWN_HEADER]
 
 
 # --- Filters ----------------------------------------------------------------------------------------------------
