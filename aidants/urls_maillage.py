@@ -1,3 +1,10 @@
-"""Routes of the aidants network (maillage): filled by its views module."""
+"""Routes of the aidants network (maillage): the territorial mesh for Sicoval staff and its CSV."""
 
-urlpatterns = []
+from django.urls import path
+
+from .views import maillage
+
+urlpatterns = [
+    path("maillage/", maillage.maillage, name="maillage"),
+    path("maillage/export.csv", maillage.maillage_csv, name="maillage_csv"),
+]

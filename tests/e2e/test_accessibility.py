@@ -232,6 +232,7 @@ BACK_OFFICE_PAGES = {
         200,
     ),
     "habilitations": lambda page, demo: (goto(page, reverse("aidants:habilitations")), 200),
+    "maillage": lambda page, demo: (goto(page, reverse("aidants:maillage")), 200),
     "habilitations-structure": lambda page, demo: (
         goto(page, reverse("aidants:habilitations_structure", args=[_an_aidant().structure.uuid])),
         200,
