@@ -20,6 +20,7 @@ def dashboard(request):
             "is_staff_member": "staff" in user_roles(request.user),
             "is_conseiller": _is_conseiller(request.user),
             "sees_pass": _sees_pass(request.user),
+            "in_network": bool(user_roles(request.user) & {"staff", "referent", "conseiller", "aidant"}),
         },
     )
 

@@ -232,6 +232,9 @@ BACK_OFFICE_PAGES = {
         200,
     ),
     "habilitations": lambda page, demo: (goto(page, reverse("aidants:habilitations")), 200),
+    "evenements": lambda page, demo: (goto(page, reverse("aidants:evenement_list")), 200),
+    "evenement-creation": lambda page, demo: (goto(page, reverse("aidants:evenement_create")), 200),
+    "coordination": lambda page, demo: (goto(page, reverse("aidants:coordination_list")), 200),
     "maillage": lambda page, demo: (goto(page, reverse("aidants:maillage")), 200),
     "habilitations-structure": lambda page, demo: (
         goto(page, reverse("aidants:habilitations_structure", args=[_an_aidant().structure.uuid])),
