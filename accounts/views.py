@@ -21,6 +21,7 @@ def dashboard(request):
             "is_conseiller": _is_conseiller(request.user),
             "sees_pass": _sees_pass(request.user),
             "in_network": bool(user_roles(request.user) & {"staff", "referent", "conseiller", "aidant"}),
+            "is_aidant": "aidant" in user_roles(request.user),
         },
     )
 

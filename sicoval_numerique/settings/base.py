@@ -287,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ateliers.tasks.inscriptions_purger",
         "schedule": crontab(minute=40, hour=3),
     },
+    # Referrals' personal data erased 12 months after they were closed.
+    "aidants-orientations-purger": {
+        "task": "aidants.tasks.orientations_purger",
+        "schedule": crontab(minute=50, hour=3),
+    },
     "ateliers-passes-expirer": {
         "task": "ateliers.tasks.passes_expirer",
         "schedule": crontab(minute=10, hour=0),
