@@ -149,4 +149,53 @@ def load_aidants_demo(*, structures, staff):
     services.demande_transition(
         demande=demande, statut="en_attente", by=staff, date=today - datetime.timedelta(days=12)
     )
+    _network_life(structures=structures, staff=staff, account=account)
     return list(created.values())
+
+
+def _network_life(*, structures, staff, account):
+    """The network at work: the next network meeting (invitations sent), a partnership in the coordination log, and
+    a person of Pechbusque referred by Alain (CCAS) to Inès, waiting to be taken in charge."""
+    from aidants.services_coordination import coordination_create
+    from aidants.services_evenements import evenement_create, evenement_invite
+    from aidants.services_orientations import orientation_create
+    from conseillers.models import Conseiller
+    from structures.models import Commune
+
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.datetime.combine(today + datetime.timedelta(days=16), datetime.time(9, 30)))
+    reunion = evenement_create(
+        by=staff,
+        type="reunion",
+        titre="Rencontre du réseau des aidants du Sicoval",
+        description="Retours d'expérience, nouveautés des démarches en ligne, présentation du bus numérique.",
+        debut=start,
+        fin=start + datetime.timedelta(hours=2, minutes=30),
+        adresse="Maison de la Bourgogne, 31520 Ramonville-Saint-Agne",
+        public="reseau",
+        capacite=30,
+    )
+    evenement_invite(evenement=reunion, by=staff)
+    coordination_create(
+        by=staff,
+        type="partenariat",
+        date=today - datetime.timedelta(days=20),
+        intitule="Convention avec la CAF pour les démarches en ligne",
+        echelle="intercommunale",
+        structures_partenaires=[structures["ccas_castanet"], structures["ramonville"]],
+        thematiques=["aide_aux_demarches_administratives"],
+    )
+    ines = Conseiller.objects.filter(user__email=f"conseiller@{DEMO_DOMAIN}").first()
+    pechbusque = Commune.objects.filter(code_insee="31411").first()
+    if account is not None and ines is not None and pechbusque is not None:
+        orientation_create(
+            by=account,
+            thematiques=["aide_aux_demarches_administratives", "social_sante"],
+            precision="Créer son compte Ameli et télécharger une attestation.",
+            commune=pechbusque,
+            prenom="Odile",
+            telephone="05 61 00 22 33",
+            contact_prefere="telephone",
+            consentement=True,
+            conseiller=ines,
+        )
