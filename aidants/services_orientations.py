@@ -142,8 +142,8 @@ def _check_contact(contact_prefere, telephone, email):
 
 def _destination(*, conseiller, seance, commune, today):
     """(conseiller, seance): the chosen conseiller, else the one covering the commune; a proposed session goes to
-    its facilitator when they are a conseiller, else to the conseiller covering the commune, else to the session
-    alone (staff follow it up)."""
+    its facilitator when they are a conseiller, else to the conseiller covering the commune. Every referral has a
+    conseiller who can take it in charge."""
     eligible = sel.conseillers_destinataires(today)
     if seance is not None:
         seance = seances_publiques().filter(pk=seance.pk).select_related("atelier").first()
@@ -158,11 +158,14 @@ def _destination(*, conseiller, seance, commune, today):
         if animateur is not None:
             return animateur, seance
     covering = sel.conseiller_covering(commune, today=today)
-    if covering is None and seance is None:
+    if covering is None:
+        # Someone must take every referral in charge: with no conseiller facilitating the proposed session nor
+        # covering the commune, the aidant chooses one.
         raise ValidationError(
             {
-                "conseiller": "Aucun conseiller n'intervient dans cette commune : choisissez un conseiller ou une "
-                "séance d'atelier."
+                "conseiller": "Aucun conseiller n'intervient dans cette commune"
+                + (" ni n'anime cette séance" if seance is not None else "")
+                + " : choisissez le conseiller qui prendra la personne en charge."
             }
         )
     return covering, seance

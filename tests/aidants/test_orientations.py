@@ -218,19 +218,23 @@ def test_no_conseiller_in_the_commune_asks_to_choose(aidant):
     elsewhere = factories.CommuneFactory(code_insee="31999")
     with pytest.raises(ValidationError) as excinfo:
         create(aidant, elsewhere)
-    assert "choisissez un conseiller" in errors_of(excinfo)["conseiller"][0]
+    assert "choisissez le conseiller qui prendra la personne en charge" in errors_of(excinfo)["conseiller"][0]
 
 
 def test_a_workshop_session_can_be_proposed(aidant, commune, conseiller):
     seance = factories.SeanceFactory(animateur=conseiller.user)
     orientation = create(aidant, commune, seance=seance)
     assert orientation.seance == seance and orientation.conseiller == conseiller
-    # A session facilitated by no conseiller: the conseiller covering the commune, else the session alone.
+    # A session facilitated by no conseiller: the conseiller covering the commune; with none, the aidant chooses one
+    # (every referral has someone to take it in charge).
     other = factories.SeanceFactory()
     assert create(aidant, commune, seance=other).conseiller == conseiller
     nowhere = factories.CommuneFactory(code_insee="31998")
-    alone = create(aidant, nowhere, seance=other)
-    assert alone.conseiller is None and alone.seance == other
+    with pytest.raises(ValidationError) as excinfo:
+        create(aidant, nowhere, seance=other)
+    assert "ni n'anime cette séance" in errors_of(excinfo)["conseiller"][0]
+    chosen = create(aidant, nowhere, seance=other, conseiller=conseiller)
+    assert chosen.conseiller == conseiller and chosen.seance == other
 
 
 def test_a_past_or_cancelled_session_is_refused(aidant, commune, conseiller):
