@@ -436,7 +436,8 @@ def hide_small_counts(stats):
             continue
         small = [ligne for ligne in figure.lignes if 0 < ligne.value < PETIT_EFFECTIF]
         if len(small) == 1:
-            others = [ligne for ligne in figure.lignes if ligne is not small[0]]
+            # The second hidden count is a non-zero one: hiding a zero would let the total give the small one back.
+            others = [ligne for ligne in figure.lignes if ligne is not small[0] and ligne.value]
             if others:
                 small.append(min(others, key=lambda ligne: ligne.value))
         for ligne in small:

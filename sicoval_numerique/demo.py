@@ -22,6 +22,7 @@ from structures.territoire import load_bundled
 from .demo_activites import load_activites_demo
 from .demo_aidants import load_aidants_demo
 from .demo_ateliers import load_ateliers_demo
+from .demo_partenaires import load_partenaires_demo
 from .demo_postes import load_postes_demo
 
 DEMO_PASSWORD = "Sicoval-demo-2026"  # noqa: S105 - printed on purpose: demo logins only, refused in production
@@ -382,6 +383,7 @@ def load_demo(*, activites=True):
     activites = load_activites_demo(ines_user=ines, staff=staff) if activites else 0
     seances = load_ateliers_demo(structures=structures, lieux=lieux, staff=staff, ines_user=ines)
     load_aidants_demo(structures=structures, staff=staff)
+    client_api = load_partenaires_demo(structures=structures, staff=staff)
     return {
         "activites": activites,
         "seances": seances,
@@ -390,4 +392,5 @@ def load_demo(*, activites=True):
         "stops": stops,
         "users": users,
         "postes": postes,
+        "client_api": client_api,
     }

@@ -114,6 +114,7 @@ def history_entries(sources, *, limit=30):
                 {
                     "date": record.history_date,
                     "user": record.history_user,
+                    "reason": record.history_change_reason or "",
                     "kind": HISTORY_KINDS.get(record.history_type, record.history_type),
                     "subject": subject,
                     "changes": changes,

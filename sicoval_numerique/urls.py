@@ -2,20 +2,14 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
-
-from structures.api.views import CommuneViewSet, LieuViewSet
 
 from . import views
+from .api.router import router
 
 # The admin is reached only through allauth's login (and so its rate limits and MFA).
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Administration Sicoval numérique"
 admin.site.site_title = "Sicoval numérique"
-
-router = DefaultRouter()
-router.register("communes", CommuneViewSet, basename="commune")
-router.register("lieux", LieuViewSet, basename="lieu")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -27,12 +21,14 @@ urlpatterns = [
     path("gestion/financements/", include("financements.urls")),
     path("gestion/emails/", include("notifications.urls")),
     path("gestion/aidants/", include("aidants.urls")),
+    path("gestion/", include("partenaires.urls")),
     path("gestion/", include("structures.urls")),
     path("gestion/", include("conseillers.urls")),
     path("activites/", include("accompagnements.urls")),
     path("", include("ateliers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
+    path("api/oauth/", include("partenaires.urls_oauth")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

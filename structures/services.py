@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Role
+from partenaires.actor import acts_for, history_user, is_api
 
 from . import choices
 from .models import ArretItinerant, Lieu, Membership, Structure
@@ -75,7 +76,7 @@ def structure_find_similar(*, nom, commune, exclude_pk=None, threshold=0.85):
 
 
 def _save(instance, by, **kwargs):
-    instance._history_user = by
+    instance._history_user = history_user(by)
     instance.full_clean()
     try:
         instance.save(**kwargs)
@@ -87,7 +88,12 @@ def _save(instance, by, **kwargs):
 
 
 def _require_editor(by, structure):
-    """Staff edit everything; a référent edits their own structure and its places; nobody else writes."""
+    """Staff edit everything; a référent (or the structure's API client) edits their own structure and its places;
+    nobody else writes."""
+    if is_api(by):
+        if not acts_for(by, structure):
+            raise PermissionDenied("Vous ne pouvez pas modifier cette structure ni ses lieux.")
+        return
     if not by.is_staff and not structures_editable_by(by).filter(pk=structure.pk).exists():
         raise PermissionDenied("Vous ne pouvez pas modifier cette structure ni ses lieux.")
 

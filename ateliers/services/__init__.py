@@ -33,7 +33,9 @@ from .pass_numerique import (
 from .permissions import (
     can_manage_atelier,
     can_manage_seance,
+    can_register_to,
     require_atelier_manager,
+    require_registrar,
     require_seance_manager,
 )
 from .planning import (
@@ -56,6 +58,7 @@ __all__ = [
     "atelier_update",
     "can_manage_atelier",
     "can_manage_seance",
+    "can_register_to",
     "cancel_token",
     "carnet_remettre",
     "carnets_attribuer",
@@ -75,6 +78,7 @@ __all__ = [
     "places_restantes",
     "promote_waiting",
     "require_atelier_manager",
+    "require_registrar",
     "require_seance_manager",
     "seance_cancel",
     "seance_create",

@@ -21,6 +21,7 @@ from accompagnements import choices as cra
 from accompagnements.services import Participants, activite_create, normalise_telephone
 from ateliers.models import Inscription, Presence, SourceInscription, StatutInscription, StatutSeance
 from conseillers.models import Conseiller
+from partenaires.actor import history_user
 
 from .inscriptions import cle_personne, lock_seance, next_rang
 from .permissions import require_seance_manager
@@ -100,7 +101,7 @@ def appel_enregistrer(*, seance, presences, by):
             row = rows[key]
             if row.presence != value:
                 row.presence = value
-                row._history_user = by
+                row._history_user = history_user(by)
                 row.save(update_fields=["presence", "updated_at"])
                 changed += 1
     return changed
@@ -162,10 +163,10 @@ def participant_sur_place_add(*, seance, data, by):
             rang=next_rang(seance),
             consentement_le=now,
             presence=Presence.PRESENT,
-            cree_par=by,
+            cree_par=history_user(by),
             **values,
         )
-        inscription._history_user = by
+        inscription._history_user = history_user(by)
         try:
             with transaction.atomic():
                 inscription.save()
@@ -220,7 +221,7 @@ def appel_cloturer(*, seance, by):
         for row in rows:
             if row.statut == StatutInscription.CONFIRMEE and not row.presence:
                 row.presence = Presence.ABSENT
-                row._history_user = by
+                row._history_user = history_user(by)
                 row.save(update_fields=["presence", "updated_at"])
         present = [row for row in rows if row.presence == Presence.PRESENT]
         conseiller = animateur_conseiller(seance)
@@ -247,6 +248,6 @@ def appel_cloturer(*, seance, by):
                 ) from error
         seance.activite = activite
         seance.appel_cloture_le = timezone.now()
-        seance._history_user = by
+        seance._history_user = history_user(by)
         seance.save(update_fields=["activite", "appel_cloture_le", "updated_at"])
     return activite

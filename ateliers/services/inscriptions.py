@@ -17,8 +17,9 @@ from django.utils import timezone
 from accompagnements.services import normalise_telephone
 from ateliers import emails
 from ateliers.models import Inscription, Seance, SourceInscription, StatutInscription, StatutSeance
+from partenaires.actor import history_user
 
-from .permissions import require_seance_manager
+from .permissions import can_register_to, require_registrar, require_seance_manager
 
 CANCEL_SALT = "ateliers.inscription.annulation"
 CONTACT_FIELDS = ("prenom", "nom", "email", "telephone")
@@ -36,15 +37,22 @@ def cle_personne(email, telephone):
 
 
 def cancel_token(inscription):
-    """The signed part of a registration's cancellation link (it cannot be forged nor altered)."""
-    return signing.dumps(str(inscription.uuid), salt=CANCEL_SALT, compress=True)
+    """The signed part of a registration's cancellation link (it cannot be forged nor altered). The same for a
+    registration every time it is computed (no timestamp), so that every e-mail and page gives the same link."""
+    return signing.Signer(salt=CANCEL_SALT).sign_object(str(inscription.uuid), compress=True)
 
 
 def inscription_from_token(token):
-    """The registration a cancellation link points to, or None when the link was tampered with."""
-    try:
-        value = signing.loads(token, salt=CANCEL_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
+    """The registration a cancellation link points to, or None when the link was tampered with. Links signed with
+    a timestamp (before links became fixed) are still read."""
+    value = None
+    for signer in (signing.Signer(salt=CANCEL_SALT), signing.TimestampSigner(salt=CANCEL_SALT)):
+        try:
+            value = signer.unsign_object(token)
+            break
+        except (signing.BadSignature, ValueError, TypeError):
+            continue
+    if value is None:
         return None
     return Inscription.objects.select_related("seance", "seance__atelier").filter(uuid=value).first()
 
@@ -95,8 +103,10 @@ def places_restantes(seance):
 
 
 def inscription_create(*, seance, data, by=None, source=SourceInscription.EN_LIGNE):
-    """Register a person to a session. Online registrations need a public, scheduled session that has not started;
-    staff and the session's managers may also register by phone (with the person's oral consent)."""
+    """Register a person to a session. Online registrations need a public, scheduled session that has not started,
+    unless ``by`` may register people to it (its managers, and the structure a reserved session is for: its référents
+    or its API client, who register their own public); staff and the session's managers may also register by phone
+    (with the person's oral consent)."""
     values = _clean_contact(data)
     if source != SourceInscription.EN_LIGNE:
         require_seance_manager(by, seance)
@@ -107,7 +117,7 @@ def inscription_create(*, seance, data, by=None, source=SourceInscription.EN_LIG
             raise ValidationError("Cette séance est annulée : les inscriptions sont fermées.", code="seance_annulee")
         if seance.debut <= now:
             raise ValidationError("Cette séance a déjà commencé : les inscriptions sont fermées.", code="passee")
-        if source == SourceInscription.EN_LIGNE and not seance.publique:
+        if source == SourceInscription.EN_LIGNE and not seance.publique and not can_register_to(by, seance):
             raise ValidationError("Cette séance est réservée au public d'une structure partenaire.", code="reservee")
         cle = cle_personne(values["email"], values["telephone"])
         if (
@@ -124,7 +134,7 @@ def inscription_create(*, seance, data, by=None, source=SourceInscription.EN_LIG
             source=source,
             rang=next_rang(seance),
             consentement_le=now,
-            cree_par=by if by is not None and by.is_authenticated else None,
+            cree_par=history_user(by) if by is not None and by.is_authenticated else None,
             **values,
         )
         inscription._history_user = inscription.cree_par
@@ -151,17 +161,17 @@ def promote_waiting(seance, by):
         inscription.statut = StatutInscription.CONFIRMEE
         inscription.promue_le = now
         inscription.seance = seance
-        inscription._history_user = by
+        inscription._history_user = history_user(by)
         inscription.save(update_fields=["statut", "promue_le", "updated_at"])
         emails.place_liberee(inscription)
     return promoted
 
 
 def inscription_cancel(*, inscription, by=None, notify=True):
-    """Cancel a registration (the person through their signed link, or staff); a freed seat goes to the first
-    person waiting. Cancelling twice changes nothing."""
+    """Cancel a registration (the person through their signed link, or whoever may register people to the session);
+    a freed seat goes to the first person waiting. Cancelling twice changes nothing."""
     if by is not None:
-        require_seance_manager(by, inscription.seance)  # without ``by``: the person, through their signed link
+        require_registrar(by, inscription.seance)  # without ``by``: the person, through their signed link
     with transaction.atomic():
         seance = lock_seance(inscription.seance)
         inscription = Inscription.objects.get(pk=inscription.pk)
@@ -172,7 +182,7 @@ def inscription_cancel(*, inscription, by=None, notify=True):
         was_confirmed = inscription.statut == StatutInscription.CONFIRMEE
         inscription.statut = StatutInscription.ANNULEE
         inscription.annulee_le = timezone.now()
-        inscription._history_user = by if by is not None and by.is_authenticated else None
+        inscription._history_user = history_user(by) if by is not None and by.is_authenticated else None
         inscription.save(update_fields=["statut", "annulee_le", "updated_at"])
         if notify:
             emails.inscription_annulee(inscription)

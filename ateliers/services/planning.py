@@ -25,6 +25,7 @@ from django.utils import timezone
 from accompagnements import choices as cra
 from ateliers import emails
 from ateliers.models import Atelier, Inscription, Public, Seance, StatutInscription, StatutSeance
+from partenaires.actor import history_user
 
 from .inscriptions import lock_seance, promote_waiting, seats_taken
 from .permissions import can_manage_atelier, require_atelier_manager, require_seance_manager
@@ -121,7 +122,7 @@ def atelier_create(*, by, structure, data):
         raise PermissionDenied("Seuls l'équipe du territoire et les référents de la structure créent ses ateliers.")
     values = _atelier_values(data)
     atelier = Atelier(structure=structure, **values)
-    atelier._history_user = by
+    atelier._history_user = history_user(by)
     with transaction.atomic():
         atelier.save()
     return atelier
@@ -136,7 +137,7 @@ def atelier_update(*, atelier, by, data):
         values = _atelier_values({**current, **{k: v for k, v in data.items() if k in ATELIER_FIELDS}})
         for name, value in values.items():
             setattr(atelier, name, value)
-        atelier._history_user = by
+        atelier._history_user = history_user(by)
         atelier.save()
     return atelier
 
@@ -189,7 +190,7 @@ def _require_future(debut, now):
 
 
 def _save_seance(seance, by):
-    seance._history_user = by
+    seance._history_user = history_user(by)
     seance.save()
     return seance
 

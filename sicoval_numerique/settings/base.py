@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "csp",
+    "oauth2_provider",
     # ours
     "sicoval_numerique",
     "accounts",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "ateliers",
     "aidants",
+    "partenaires",
 ]
 
 MIDDLEWARE = [
@@ -223,7 +225,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sicoval_numerique.api.StandardPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": env("API_ANON_THROTTLE_RATE", default="120/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_ANON_THROTTLE_RATE", default="120/min"),
+        "client": env("API_CLIENT_THROTTLE_RATE", default="600/min"),
+    },
     "EXCEPTION_HANDLER": "sicoval_numerique.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -231,20 +236,52 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "API Sicoval numérique",
     "DESCRIPTION": (
         "API de la plateforme territoriale d'inclusion numérique : référentiel des communes et lieux de "
-        "médiation numérique (standard national « Lieux de médiation numérique » v1.0.2)."
+        "médiation numérique (standard national « Lieux de médiation numérique » v1.0.2), et API des structures "
+        "partenaires : lieux, postes, conventions, ateliers, séances, inscriptions et activités de votre structure, "
+        "statistiques du territoire.\n\n"
+        "**Démarrer.** 1) Demandez à l'équipe Sicoval ou au référent de votre structure un client d'API (page "
+        "« Accès à l'API » de la structure) : un identifiant et un secret, montré une seule fois. "
+        "2) Obtenez un jeton : "
+        "`curl -u IDENTIFIANT:SECRET -d grant_type=client_credentials https://<plateforme>/api/oauth/token/` (le jeton "
+        "vaut une heure ; demandez-en un nouveau quand il expire). 3) Appelez l'API avec l'en-tête "
+        "`Authorization: Bearer <jeton>`. Ici, le bouton « Authorize » fait les étapes 2 et 3 pour vous.\n\n"
+        "**Périmètre.** Un client ne voit et ne modifie que les objets de sa structure ; l'objet d'une autre structure "
+        "répond 404. Chaque opération demande un droit (scope) `famille:read` ou `famille:write`.\n\n"
+        "**Listes.** Les collections synchronisables sont paginées par curseur (suivez `next`), triées par date de "
+        "modification, filtrables par `modified_since` ; `taille` de 1 à 200.\n\n"
+        "**Écritures sûres.** Un POST avec l'en-tête `Idempotency-Key` peut être rejoué sans effet double.\n\n"
+        "**Erreurs.** Toujours en JSON, en français : `detail` ou un message par champ. 429 : attendez le délai de "
+        "l'en-tête `Retry-After`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True, "tryItOutEnabled": True},
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "sicoval_numerique.api.document_error_responses",
+        "sicoval_numerique.api.schema.document_error_responses",
     ],
+}
+
+# --- Partner API credentials (django-oauth-toolkit: client credentials only) -----------------------------------
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # not swapped: a ClientAPI row extends it
+OAUTH2_PROVIDER = {
+    # Access tokens live one hour at most, whatever the environment asks.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": min(env.int("API_TOKEN_LIFETIME", default=3600), 3600),
+    "SCOPES_BACKEND_CLASS": "partenaires.scopes.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "partenaires.oauth.PartnerValidator",
+    # Tokens are stored hashed (only their SHA-256), and accepted only in the Authorization header.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    # No redirect flows are used (client credentials only); should one ever be, only over HTTPS.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 
 # --- Celery --------------------------------------------------------------------------------------------------
@@ -300,6 +337,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": crontab(minute=20, hour=3),
     },
+    # Expired API tokens and idempotency records older than 24 hours.
+    "partenaires-nettoyer": {
+        "task": "partenaires.tasks.nettoyer",
+        "schedule": crontab(minute=30, hour=3),
+    },
 }
 
 # --- Logging: no personal data of the public goes to logs ------------------------------------------------------
@@ -309,7 +351,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "oauthlib": {"level": "WARNING"}},
 }
 
 # --- The platform ----------------------------------------------------------------------------------------------

@@ -139,6 +139,9 @@ def structure_page(request, structure, *, status=200, **bound_forms):
         "structure": structure,
         "statut_badge": STATUT_BADGES.get(structure.statut, "badge-neutral"),
         "can_edit": can_edit,
+        # The rule of partenaires.services.can_manage_clients (staff, or a référent of the structure), without
+        # querying it again.
+        "can_manage_clients": can_edit,
         "can_change_statuses": user.is_staff,
         "lieux": structure.lieux.select_related("commune").order_by("nom"),
         "members": selectors.structure_members(structure),

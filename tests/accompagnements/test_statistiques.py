@@ -558,3 +558,13 @@ def test_commune_chart_shows_the_first_ten_communes_and_the_table_all_of_them():
     assert len(figure.lignes) == 12
     assert [label for label, _value, _spoken in figure.chart_data] == [f"Commune {i:02d}" for i in range(10)]
     assert figure.chart_truncated
+
+
+def test_the_second_hidden_count_is_never_a_zero(dataset):
+    """10 / 3 / 0: hiding the 0 with the 3 would let the total give the 3 back; the 10 is hidden instead."""
+    stats = compute_for(dataset)
+    figure = stats.figure("genre")
+    for ligne in figure.lignes:
+        ligne.value = {"feminin": 10, "masculin": 3, "non_communique": 0}[ligne.code]
+    statistiques.hide_small_counts(stats)
+    assert figure.values() == {"feminin": None, "masculin": None, "non_communique": 0}

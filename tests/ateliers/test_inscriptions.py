@@ -7,13 +7,15 @@ import threading
 from collections import Counter
 
 import pytest
-from django.core import mail
+import time_machine
+from django.core import mail, signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
 from ateliers import services as ateliers
 from ateliers.models import Inscription, SourceInscription, StatutInscription, StatutSeance
+from ateliers.services.inscriptions import CANCEL_SALT
 from notifications.models import Email
 from notifications.services import relay
 from tests import factories
@@ -282,3 +284,12 @@ def test_only_the_sessions_managers_cancel_someone_elses_registration(seance, re
     ateliers.inscription_cancel(inscription=inscription, by=factories.StaffUserFactory())
     inscription.refresh_from_db()
     assert inscription.statut == "annulee"
+
+
+def test_the_cancellation_link_is_the_same_every_time_and_old_timestamped_links_still_work(seance, register):
+    inscription = register(seance, 1)
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=5)):
+        later = ateliers.cancel_token(inscription)
+    assert ateliers.cancel_token(inscription) == later
+    old = signing.dumps(str(inscription.uuid), salt=CANCEL_SALT, compress=True)
+    assert ateliers.inscription_from_token(old) == inscription

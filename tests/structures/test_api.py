@@ -124,7 +124,7 @@ def test_lieux_lists_published_places_with_the_standard_fields(client, lieux):
     response = client.get("/api/v1/lieux/")
     assert names(response) == ["Espace numérique de Labège", "Médiathèque de Castanet"]
     item = next(i for i in response.json()["results"] if i["nom"] == "Espace numérique de Labège")
-    assert list(item) == ["uuid", *STANDARD_FIELDS]
+    assert list(item) == ["uuid", *STANDARD_FIELDS, "publie"]
     assert item["id"] == item["uuid"] == str(lieux["labege"].uuid)
     assert item["services"] == "Aide aux démarches administratives|Utilisation sécurisée du numérique"
     assert (item["latitude"], item["longitude"]) == (43.5312, 1.5338)
@@ -164,11 +164,18 @@ def test_lieux_invalid_service_answers_400_in_french(client, lieux, value):
     assert "Sélectionnez un choix valide" in response.json()["service"][0]
 
 
-def test_lieux_page_past_the_end_answers_404_and_malformed_page_400(client, lieux):
-    assert client.get("/api/v1/lieux/", {"page": "99"}).status_code == 404
-    response = client.get("/api/v1/lieux/", {"page": "abc"})
+def test_lieux_are_paginated_by_cursor_and_a_bad_cursor_answers_404_in_french(client, lieux):
+    first = client.get("/api/v1/lieux/", {"taille": "1"}).json()
+    assert len(first["results"]) == 1 and first["previous"] is None
+    second = client.get(first["next"]).json()
+    assert len(second["results"]) == 1 and second["next"] is None
+    assert first["results"][0]["uuid"] != second["results"][0]["uuid"]
+    response = client.get("/api/v1/lieux/", {"cursor": "abc"})
+    assert response.status_code == 404
+    assert "Curseur invalide" in response.json()["detail"]
+    response = client.get("/api/v1/lieux/", {"taille": "0"})
     assert response.status_code == 400
-    assert "entier" in response.json()["page"][0]
+    assert "entier" in response.json()["taille"][0]
 
 
 def test_unknown_ordering_is_refused_with_the_allowed_values(client, lieux):
@@ -198,7 +205,7 @@ def test_openapi_schema_as_json(client):
     lieu = schema["components"]["schemas"]["Lieu"]["properties"]
     assert set(STANDARD_FIELDS) <= set(lieu)
     parameters = {p["name"] for p in schema["paths"]["/api/v1/lieux/"]["get"]["parameters"]}
-    assert {"commune", "service", "page"} <= parameters
+    assert {"commune", "service", "cursor", "taille", "modified_since"} <= parameters
 
 
 def test_api_docs_answer_200(client):
@@ -212,7 +219,8 @@ def count_queries(client, url):
     with CaptureQueriesContext(connection) as context:
         response = client.get(url)
     assert response.status_code == 200
-    return len(context.captured_queries), response.json()["count"]
+    body = response.json()
+    return len(context.captured_queries), body["count"] if "count" in body else len(body["results"])
 
 
 def make_communes(n, start):

@@ -1,11 +1,16 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from sicoval_numerique.demo import DEMO_PASSWORD, USERS, load_demo
+from sicoval_numerique.demo_partenaires import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 
 class Command(BaseCommand):
-    help = "Charge la démonstration du Sicoval (structures, lieux, bus numérique, un compte par rôle). Idempotent."
+    help = (
+        "Charge la démonstration du Sicoval (structures, lieux, bus numérique, un compte par rôle, un client de "
+        "l'API). Idempotent."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Autoriser hors mode DEBUG (jamais en production).")
@@ -30,3 +35,15 @@ class Command(BaseCommand):
         self.stdout.write(f"\nComptes de démonstration (mot de passe commun : {DEMO_PASSWORD})")
         for spec in USERS:
             self.stdout.write(f"  {spec['email']:<45} {roles[spec['email'].split('@')[0]]}")
+        site = settings.SITE_URL.rstrip("/")
+        client = result["client_api"]
+        self.stdout.write(f"\nClient de l'API de démonstration ({client.structure.nom}, tous les droits)")
+        self.stdout.write(f"  identifiant : {DEMO_CLIENT_ID}")
+        self.stdout.write(f"  secret      : {DEMO_CLIENT_SECRET}")
+        if not client.actif:
+            self.stdout.write(self.style.WARNING("  révoqué depuis la page « Accès à l'API » : aucun jeton possible"))
+        self.stdout.write(
+            f"  jeton : curl -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} -d grant_type=client_credentials "
+            f"{site}{reverse('oauth2_provider:token')}"
+        )
+        self.stdout.write(f"  essayer : {site}{reverse('api-docs')} (bouton « Authorize »)")

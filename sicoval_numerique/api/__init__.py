@@ -1,4 +1,5 @@
-"""Base classes of the REST API: pagination, error format. Every app's API builds on these."""
+"""Base classes of the REST API: pagination, filters, error format. Every app's API builds on these; the partner
+API's scoped viewset, idempotency and throttles are in ``partner``, its OpenAPI documentation in ``schema``."""
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -44,13 +45,14 @@ class StandardPagination(pagination.PageNumberPagination):
 
 
 class StrictFilterSet(django_filters.FilterSet):
-    """A filter set whose enumerated filters refuse an empty value (400) instead of silently ignoring it."""
+    """A filter set that refuses an empty parameter (400) instead of silently ignoring it: ``?commune=`` is a
+    mistake to report, not a filter to drop."""
 
     def is_valid(self):
         valid = super().is_valid()
-        for name, filter_ in self.filters.items():
-            if isinstance(filter_, django_filters.ChoiceFilter) and self.data.get(name, None) == "":
-                self.form.add_error(name, "Ce paramètre ne peut pas être vide : choisissez une valeur de la liste.")
+        for name in self.filters:
+            if self.data.get(name, None) == "" and name not in self.form.errors:
+                self.form.add_error(name, "Ce paramètre ne peut pas être vide : donnez-lui une valeur ou retirez-le.")
                 valid = False
         return valid
 
@@ -86,46 +88,3 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = serializers.ValidationError(detail)
     return drf_exception_handler(exc, context)
-
-
-ERROR_SCHEMA = {
-    "type": "object",
-    "description": "Une erreur : un message en français, ou les messages par champ pour une saisie invalide.",
-    "properties": {"detail": {"type": "string"}},
-    "additionalProperties": True,
-}
-ERROR_RESPONSES = {
-    "400": "Paramètres invalides (filtre, tri ou saisie) : les messages disent lesquels.",
-    "401": "Authentification absente ou invalide.",
-    "403": "Droits insuffisants pour cette opération.",
-    "404": "Objet introuvable ou hors de votre périmètre, ou page de résultats inexistante.",
-    "429": "Trop de requêtes : réessayez après le délai indiqué par l'en-tête Retry-After.",
-}
-
-
-NO_NUL_PATTERN = "^[^\\x00]*$"
-
-
-def document_error_responses(result, generator, request, public):
-    """drf-spectacular post-processing hook: every operation documents the errors the API can answer, with one
-    shared error schema, so that clients (and the contract tests) know every status they may receive."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Erreur"] = ERROR_SCHEMA
-    for path_item in result.get("paths", {}).values():
-        for operation in path_item.values():
-            for parameter in operation.get("parameters", []):
-                schema = parameter.get("schema", {})
-                if schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema:
-                    schema["pattern"] = NO_NUL_PATTERN  # Django refuses NUL characters in text input (400)
-            responses = operation.setdefault("responses", {})
-            security = operation.get("security", [{}])
-            for status, description in ERROR_RESPONSES.items():
-                if status in ("401", "403") and security in ([{}], []):
-                    continue  # anonymous operations never answer 401/403
-                responses.setdefault(
-                    status,
-                    {
-                        "description": description,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}},
-                    },
-                )
-    return result

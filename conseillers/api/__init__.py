@@ -1,0 +1,1 @@
+"""The partner API of the posts: ``/api/v1/postes/`` (read, scope ``postes:read``)."""

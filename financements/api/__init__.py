@@ -1,0 +1,1 @@
+"""The partner API of the funding: ``/api/v1/conventions/`` (read, scope ``postes:read``)."""
