@@ -1,7 +1,8 @@
 import pytest
 from django.conf import settings
+from django.core import signals
 from django.core.cache import cache
-from django.db import connection
+from django.db import close_old_connections, connection
 
 from tests import factories
 
@@ -60,3 +61,14 @@ def structure(db):
 @pytest.fixture
 def referent(structure):
     return factories.MembershipFactory(structure=structure).user
+
+
+@pytest.fixture
+def keep_test_connection():
+    """For in-process WSGI calls (schemathesis): the call fires close_old_connections, which would close the test
+    transaction's connection, so that every later request answers 500."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

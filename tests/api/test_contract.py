@@ -5,8 +5,6 @@ kind."""
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -35,16 +33,6 @@ def partner_headers(api_data):
     factories.PosteFactory(structure=structure)
     api_client, _secret = api_client_for(structure)
     return {"Authorization": bearer(api_client)["HTTP_AUTHORIZATION"]}
-
-
-@pytest.fixture
-def keep_test_connection():
-    """The WSGI call fires close_old_connections, which would close the test transaction's connection."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 # Every check but "positive data acceptance": a request the schema allows may still break a business rule (a

@@ -7,8 +7,7 @@ import uuid
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
@@ -280,16 +279,6 @@ def test_the_list_runs_the_same_queries_at_2_and_50_rows(client, structure, staf
 
 # --- contract fuzzing with a real token --------------------------------------------------------------------------
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application).include(tag="postes")
-
-
-@pytest.fixture
-def keep_test_connection():
-    """The WSGI call fires close_old_connections, which would close the test transaction's connection."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
