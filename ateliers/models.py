@@ -170,6 +170,7 @@ class SourceInscription(models.TextChoices):
     EN_LIGNE = "en_ligne", "En ligne"
     TELEPHONE = "telephone", "Par téléphone"
     SUR_PLACE = "sur_place", "Sur place (le jour même)"
+    API = "api", "Par le logiciel d'une structure partenaire (API)"
 
 
 class Presence(models.TextChoices):

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ateliers import services
-from ateliers.models import Atelier, Inscription, Seance, StatutSeance
+from ateliers.models import Atelier, Inscription, Seance, SourceInscription, StatutSeance
 from sicoval_numerique.api.partner import PartnerViewSet
 
 from . import selectors
@@ -302,7 +302,9 @@ class InscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         seance = serializer.validated_data["seance"]
         try:
             with transaction.atomic():
-                inscription = services.inscription_create(seance=seance, data=serializer.service_data(), by=self.actor)
+                inscription = services.inscription_create(
+                    seance=seance, data=serializer.service_data(), by=self.actor, source=SourceInscription.API
+                )
                 self.check_in_scope(inscription)
         except DjangoValidationError as error:
             if getattr(error, "code", None) == "deja_inscrit":

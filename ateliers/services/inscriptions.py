@@ -108,7 +108,10 @@ def inscription_create(*, seance, data, by=None, source=SourceInscription.EN_LIG
     or its API client, who register their own public); staff and the session's managers may also register by phone
     (with the person's oral consent)."""
     values = _clean_contact(data)
-    if source != SourceInscription.EN_LIGNE:
+    # Online and through a partner's software (API), the person registered themselves or asked their structure to;
+    # by phone, only the session's managers register people.
+    self_service = source in (SourceInscription.EN_LIGNE, SourceInscription.API)
+    if not self_service:
         require_seance_manager(by, seance)
     now = timezone.now()
     with transaction.atomic():
@@ -117,7 +120,7 @@ def inscription_create(*, seance, data, by=None, source=SourceInscription.EN_LIG
             raise ValidationError("Cette séance est annulée : les inscriptions sont fermées.", code="seance_annulee")
         if seance.debut <= now:
             raise ValidationError("Cette séance a déjà commencé : les inscriptions sont fermées.", code="passee")
-        if source == SourceInscription.EN_LIGNE and not seance.publique and not can_register_to(by, seance):
+        if self_service and not seance.publique and not can_register_to(by, seance):
             raise ValidationError("Cette séance est réservée au public d'une structure partenaire.", code="reservee")
         cle = cle_personne(values["email"], values["telephone"])
         if (

@@ -507,7 +507,7 @@ def test_registration_fills_the_seats_then_the_waiting_list(client, partenaire, 
     assert [a.status_code for a in answers] == [201] * 4
     assert [a.json()["statut"] for a in answers] == ["confirmee", "confirmee", "attente", "attente"]
     assert [a.json()["position_attente"] for a in answers] == [None, None, 1, 2]
-    assert answers[0].json()["source"] == "en_ligne"
+    assert answers[0].json()["source"] == "api"
     seats = get(client, headers, f"/api/v1/seances/{seance.uuid}/").json()
     assert (seats["places_prises"], seats["places_restantes"], seats["nb_attente"]) == (2, 0, 2)
     assert Email.objects.filter(type="inscription_confirmee").count() == 2
