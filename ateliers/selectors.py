@@ -16,15 +16,17 @@ from django.utils import timezone
 from structures.fields import list_contains
 from structures.models import Commune
 
-from .models import Inscription, Public, Seance, StatutInscription, StatutSeance
+from .models import Inscription, Public, Seance, SourceInscription, StatutInscription, StatutSeance
 
 RELATED = ("atelier", "atelier__structure", "lieu", "lieu__commune", "arret", "arret__commune", "arret__lieu")
 FEED_HORIZON = datetime.timedelta(days=183)  # the iCal feed covers the next six months
 
 
 def _confirmed_count():
+    """Seats taken, as ``services.seats_taken`` counts them: walk-ins added on the day hold none."""
     return Subquery(
         Inscription.objects.filter(seance=OuterRef("pk"), statut=StatutInscription.CONFIRMEE)
+        .exclude(source=SourceInscription.SUR_PLACE)
         .order_by()
         .values("seance")
         .annotate(n=Count("pk"))

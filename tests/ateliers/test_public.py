@@ -693,3 +693,14 @@ def test_a_resident_finds_the_sessions_of_neighbouring_communes(client, db):
     html = client.get(AGENDA, {"commune": pechbusque.code_insee}).content.decode()
     assert str(near.uuid) in html
     assert str(far.uuid) not in html
+
+
+def test_walk_ins_added_on_the_day_take_no_seat_on_the_public_pages():
+    """The agenda's remaining seats are those the registration service counts: a walk-in holds no seat."""
+    from ateliers.selectors import seances_visibles
+
+    seance = factories.SeanceFactory(capacite=3)
+    factories.InscriptionFactory(seance=seance)
+    factories.InscriptionFactory(seance=seance, source="sur_place")
+    shown = seances_visibles().get(pk=seance.pk)
+    assert (shown.nb_confirmees, shown.nb_places_restantes) == (1, 2)
