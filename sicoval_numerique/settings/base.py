@@ -282,6 +282,11 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     # No redirect flows are used (client credentials only); should one ever be, only over HTTPS.
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # RFC 9700 behaviours for the flows the platform does not use, so that `check --deploy` stays clean.
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
 }
 
 # --- Celery --------------------------------------------------------------------------------------------------
