@@ -29,6 +29,12 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=sicoval_numerique.settings.production
 
+# WeasyPrint (the PDF reports) draws text with Pango and subsets fonts with HarfBuzz: the libraries and a font
+# family (DejaVu, which the charts' sans-serif resolves to) come from Debian, without their recommends.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # A non-root user. The code stays owned by root, so the processes cannot modify it; the only writable place is the
 # directory of celery beat's schedule (a volume in docker-compose.yml).
 RUN groupadd --system --gid 1000 app \

@@ -25,14 +25,19 @@ def referent_structure_ids(user):
     return Structure.objects.filter(memberships__user=user, memberships__role=Role.REFERENT).values("pk")
 
 
+def visibilite_activites(user):
+    """Which activities a user may read, as a condition on ``conseiller`` and ``structure`` (the employer at the
+    date): it applies to the activities and to their summaries (``reporting``) alike."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_staff:
+        return Q()
+    return Q(conseiller__user=user) | Q(structure__in=referent_structure_ids(user))
+
+
 def activites_visible_to(user):
     """The live activities a user may read."""
-    qs = Activite.objects.actives()
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_staff:
-        return qs
-    return qs.filter(Q(conseiller__user=user) | Q(structure__in=referent_structure_ids(user)))
+    return Activite.objects.actives().filter(visibilite_activites(user))
 
 
 def sees_team(user):

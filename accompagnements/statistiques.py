@@ -251,11 +251,27 @@ def _by_commune(activites):
 
 
 def compute(activites, start, end):
-    """The figures of ``activites`` dated from ``start`` to ``end`` (inclusive, clamped to ten years)."""
+    """The figures of ``activites`` dated from ``start`` to ``end`` (inclusive, clamped to ten years), counted on
+    the facts. The pages and the API read the summary tables instead (``reporting.resume.statistiques``), which give
+    the same figures; this is their reference (tests compare both)."""
     start, end = clamp_period(start, end)
     activites = activites.filter(date__gte=start, date__lte=end).order_by()
-    totals = _activity_totals(activites)
-    people = _accompaniment_totals(activites)
+    return build(
+        start,
+        end,
+        totals=_activity_totals(activites),
+        people=_accompaniment_totals(activites),
+        months=_by_month(activites),
+        thematiques=_by_thematique(activites),
+        communes=_by_commune(activites),
+    )
+
+
+def build(start, end, *, totals, people, months, thematiques, communes):
+    """The figures from their counts: ``totals`` (activites, individuels, collectifs, participants_ateliers,
+    duree_totale, lieu_<code>, tranche_<code>), ``people`` (accompagnements, nouveaux, <attribut>__<code>),
+    ``months`` ({first day: {n_activites, n_accompagnements}}), ``thematiques`` ({code: activities}) and
+    ``communes`` ({(INSEE code or "", name): accompaniments})."""
     chiffres = {
         "activites": totals["activites"],
         "individuels": totals["individuels"],
@@ -268,11 +284,11 @@ def compute(activites, start, end):
     }
     stats = Statistiques(start=start, end=end, chiffres=chiffres)
     stats.figures = [
-        _figure_mois(_by_month(activites), start, end),
-        *_figures_thematiques(_by_thematique(activites), chiffres["activites"]),
+        _figure_mois(months, start, end),
+        *_figures_thematiques(thematiques, chiffres["activites"]),
         _figure_lieux(totals),
         _figure_durees(totals),
-        _figure_communes(_by_commune(activites), chiffres["accompagnements"]),
+        _figure_communes(communes, chiffres["accompagnements"]),
         *_figures_personnes(people),
     ]
     return stats
@@ -281,6 +297,14 @@ def compute(activites, start, end):
 # --- Figures from the counts -----------------------------------------------------------------------------------------
 def month_label(month):
     return f"{MOIS[month.month - 1]} {month.year}"
+
+
+def _year_under(index, month, months):
+    """The year is written under January, and under the first bar unless January follows it at once (the two
+    years would overlap)."""
+    if month.month == 1:
+        return True
+    return index == 0 and not (month.month == 12 and len(months) > 1)
 
 
 def _figure_mois(rows, start, end):
@@ -294,7 +318,7 @@ def _figure_mois(rows, start, end):
             Ligne(
                 code=month.isoformat()[:7],
                 label=month_label(month),
-                short_label=f"{short}\n{month.year}" if index == 0 or month.month == 1 else short,
+                short_label=f"{short}\n{month.year}" if _year_under(index, month, months) else short,
                 value=row.get("n_accompagnements", 0),
                 activites=row.get("n_activites", 0),
             )

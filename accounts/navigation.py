@@ -47,6 +47,7 @@ def navigation_for(request):
         items.append(("conseillers:recrutements", "Recrutements"))
     if roles & {"staff", Role.REFERENT, Role.FINANCEUR}:
         items.append(("financements:overview", "Financements"))
+        items.append(("reporting:tableau", "Pilotage"))
     if "staff" in roles:
         items.append(("admin:index", "Administration"))
     return [(reverse(name), label) for name, label in items]

@@ -28,15 +28,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accompagnements import choices as cra
-from accompagnements.models import Activite
 from accounts.models import Role
 from ateliers.models import Seance, StatutSeance
 from conseillers.models import Affectation, Conseiller
+from reporting import resume
+from reporting.models import ResumeActivite
+from sicoval_numerique.forms import douze_derniers_mois
 from structures.choices import Itinerance
 from structures.models import ArretItinerant, Lieu
 from structures.selectors import communes_territoire
@@ -55,13 +56,8 @@ def sort_key(nom):
 
 
 def default_period(today=None):
-    """The last twelve months, today included."""
-    today = today or timezone.localdate()
-    try:
-        start = today.replace(year=today.year - 1)
-    except ValueError:  # 29 February
-        start = today.replace(year=today.year - 1, day=28)
-    return start + datetime.timedelta(days=1), today
+    """The twelve whole months ending with the current one."""
+    return douze_derniers_mois(today or timezone.localdate())
 
 
 def pour_mille(accompagnements, population):
@@ -224,14 +220,13 @@ def _aidants(ids):
 
 
 def _activites(ids, du, au):
-    """Per (commune, conseiller): activities and accompaniments held in the commune during the period."""
+    """Per (commune, conseiller): activities and accompaniments held in the commune during the period, read from
+    the monthly summaries (a remote activity has no commune there)."""
     return (
-        Activite.objects.actives()
-        .filter(commune_id__in=ids, date__gte=du, date__lte=au)
-        .exclude(type_lieu=cra.A_DISTANCE)
+        ResumeActivite.objects.filter(commune_id__in=ids, mois__gte=du, mois__lte=au)
         .order_by()
         .values("commune_id", "conseiller_id", "conseiller__uuid", "conseiller__prenom", "conseiller__nom")
-        .annotate(activites=Count("pk", distinct=True), accompagnements=Count("accompagnements"))
+        .annotate(activites=Sum("activites"), accompagnements=Sum("accompagnements"))
     )
 
 
@@ -281,6 +276,7 @@ def _ateliers(ids, du, au, now):
 # --- The mesh ------------------------------------------------------------------------------------------------------
 def couverture(du, au, *, today=None, now=None):
     """The mesh of the territory's communes from ``du`` to ``au`` (inclusive), in alphabetical order."""
+    du, au = resume.mois_entiers(du, au)
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     communes = sorted(communes_territoire(), key=lambda commune: sort_key(commune.nom))

@@ -31,6 +31,12 @@ def _context(inscription):
     }
 
 
+def email_context(inscription):
+    """The context every e-mail about a registration gets (session, place, its page, the signed cancellation link):
+    the reminders (``notifications.rappels``) build theirs the same way."""
+    return _context(inscription)
+
+
 def _send(inscription, type, template, *, with_calendar=False, version=""):
     if not inscription.email:
         return False

@@ -225,8 +225,9 @@ def postes_counts_by_structure_at(date, *, structures=None):
     return figures
 
 
-def _vacancy_start():
-    """The day a post became vacant: the end of its last assignment, else its attribution."""
+def vacancy_start():
+    """The day a post became vacant: the end of its last assignment, else its attribution (an expression on
+    ``Poste``, also used by the reminders of ``notifications.rappels``)."""
     last_end = Affectation.objects.filter(poste=OuterRef("pk")).order_by("-date_debut").values("date_fin")[:1]
     return Coalesce(Subquery(last_end, output_field=DateField()), F("date_attribution"))
 
@@ -252,7 +253,7 @@ def postes_vacant_too_long(*, today, user):
     return (
         postes_visible_to(user)
         .filter(etat=EtatPoste.VACANT)
-        .annotate(vacant_depuis=_vacancy_start())
+        .annotate(vacant_depuis=vacancy_start())
         .filter(vacant_depuis__lte=vacancy_limit(today))
         .order_by("vacant_depuis", "pk")
     )

@@ -1,11 +1,12 @@
 """The outbox in the Django admin: read only (e-mails are written by the services that cause them, and sent again
-from the staff page ``gestion/emails/``). Recipients are shown masked, as on that page."""
+from the staff page ``gestion/emails/``). Recipients are shown masked, as on that page. The reminders' settings and
+runs are read only here too: they change from ``gestion/emails/rappels/``, which validates the delays."""
 
 from django.contrib import admin
 
-from sicoval_numerique.admin import ReadOnlyModelAdmin
+from sicoval_numerique.admin import ReadOnlyAdmin, ReadOnlyModelAdmin
 
-from .models import Email
+from .models import Email, ExecutionRappel, ReglageRappel
 from .services import mask_email
 
 
@@ -29,6 +30,7 @@ class EmailAdmin(ReadOnlyModelAdmin):
         "prochain_essai",
         "pris_le",
         "envoye_le",
+        "envoyer_avant",
         "derniere_erreur",
         "created_at",
         "texte",
@@ -42,3 +44,20 @@ class EmailAdmin(ReadOnlyModelAdmin):
     @admin.display(description="destinataire")
     def destinataire_masque(self, email):
         return mask_email(email.destinataire)
+
+
+@admin.register(ReglageRappel)
+class ReglageRappelAdmin(ReadOnlyAdmin):
+    list_display = ["famille", "actif", "parametres", "updated_at"]
+    fields = list_display
+
+
+@admin.register(ExecutionRappel)
+class ExecutionRappelAdmin(ReadOnlyModelAdmin):
+    list_display = ["debut", "famille", "declenchement", "statut", "envoyes", "deja_traites", "manques", "erreurs"]
+    list_filter = ["famille", "statut", "declenchement"]
+    ordering = ["-debut", "-pk"]
+    list_per_page = 50
+    show_full_result_count = False
+    fields = [*list_display, "fin", "lance_par", "message", "uuid"]
+    readonly_fields = fields

@@ -68,3 +68,45 @@ class EmailFilterForm(forms.Form):
 
     def filters(self):
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+class ReglageRappelForm(forms.Form):
+    """A family of reminders switched on or off, and its delays: one field per parameter the family declares, within
+    its bounds, then the family's checks across them."""
+
+    actif = forms.BooleanField(
+        label="Rappel actif",
+        required=False,
+        help_text="Désactivé, il n'est plus envoyé ; réactivé, les rappels dont le moment est passé entre-temps ne "
+        "partent pas en retard.",
+    )
+
+    def __init__(self, *args, famille, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.famille = famille
+        for parametre in famille.parametres:
+            minimum, maximum = parametre.minimum, parametre.borne_max
+            bornes = f"De {minimum} à {parametre.affiche(maximum)}."
+            self.fields[parametre.nom] = forms.IntegerField(
+                label=parametre.libelle,
+                min_value=minimum,
+                max_value=maximum,
+                help_text=f"{parametre.aide} {bornes}".strip(),
+                error_messages={
+                    "required": "Saisissez une valeur.",
+                    "invalid": "Saisissez un nombre entier.",
+                    "min_value": f"Saisissez un nombre entre {minimum} et {maximum}.",
+                    "max_value": f"Saisissez un nombre entre {minimum} et {maximum}.",
+                },
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {parametre.nom: cleaned.get(parametre.nom) for parametre in self.famille.parametres}
+        if all(isinstance(value, int) for value in values.values()):
+            for name, message in self.famille.verifier(values).items():
+                self.add_error(name, message)
+        return cleaned
+
+    def parametres(self):
+        return {parametre.nom: self.cleaned_data[parametre.nom] for parametre in self.famille.parametres}

@@ -12,15 +12,18 @@ with exponential backoff (2, 4, 8… minutes), up to ``MAX_TENTATIVES``, then th
 send it again). A row claimed by a relay that died is taken again after ``CLAIM_TIMEOUT``. Two relays never send the
 same row; the only way an e-mail leaves twice is a relay dying between the SMTP answer and recording it.
 
+An e-mail may have a send-by moment (``envoyer_avant``, reminders have one): once it has passed, the relay no longer
+sends it, whatever the reason it is still in the outbox (relay or SMTP down, retries, a claim gone stale), and marks
+it ``MANQUE`` instead. A row written already past its moment is written ``MANQUE`` at once (the ledger of missed
+reminders: the unique constraint then keeps it from ever being written again to be sent).
+
 Logs carry the e-mail's uuid only, never an address, a name or a body.
 """
 
 import datetime
 import logging
-import os
 import re
 import smtplib
-import threading
 import time
 
 from django.conf import settings
@@ -30,6 +33,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+
+from sicoval_numerique.kicker import TaskKicker
 
 from .models import Email, StatutEmail
 
@@ -79,12 +84,15 @@ def _checked_attachments(pieces_jointes):
     return checked
 
 
-def email_enqueue(*, destinataire, type, objet, template, context, pieces_jointes=()):
-    """Put an e-mail in the outbox, once per (recipient, kind, object): a second call for the same is ignored, even
-    from a concurrent transaction. Returns whether this call wrote the row."""
-    destinataire = (destinataire or "").strip().lower()
-    if not destinataire:
-        return False
+MISSED_MESSAGE = "Non envoyé : son heure limite d'envoi était passée."
+
+
+def normalise_address(address):
+    return (address or "").strip().lower()
+
+
+def _write(*, destinataire, type, objet, template, context, pieces_jointes=(), **fields):
+    """Write one row unless (recipient, kind, object) is already in the outbox; returns the row or None."""
     sujet, texte, html = render_email(template, context)
     email = Email(
         destinataire=destinataire,
@@ -94,11 +102,61 @@ def email_enqueue(*, destinataire, type, objet, template, context, pieces_jointe
         texte=texte,
         html=html,
         pieces_jointes=_checked_attachments(pieces_jointes),
-        prochain_essai=timezone.now(),
+        **fields,
     )
     Email.objects.bulk_create([email], ignore_conflicts=True)
     # With ON CONFLICT DO NOTHING the database does not say whether it wrote: our uuid is there only if it did.
-    written = Email.objects.filter(uuid=email.uuid).exists()
+    return email if Email.objects.filter(uuid=email.uuid).exists() else None
+
+
+def email_record_missed(*, destinataire, type, objet, template, context, envoyer_avant):
+    """Record in the outbox an e-mail whose moment to be sent has passed, as ``MANQUE``: it is never sent, and the
+    unique (recipient, kind, object) keeps it from being written again to be sent. Returns whether this call wrote
+    the row (False when the e-mail was already in the outbox, sent or not)."""
+    destinataire = normalise_address(destinataire)
+    if not destinataire:
+        return False
+    email = _write(
+        destinataire=destinataire,
+        type=type,
+        objet=objet,
+        template=template,
+        context=context,
+        statut=StatutEmail.MANQUE,
+        envoyer_avant=envoyer_avant,
+        prochain_essai=None,
+        derniere_erreur=MISSED_MESSAGE,
+    )
+    return email is not None
+
+
+def email_enqueue(*, destinataire, type, objet, template, context, pieces_jointes=(), envoyer_avant=None):
+    """Put an e-mail in the outbox, once per (recipient, kind, object): a second call for the same is ignored, even
+    from a concurrent transaction. With ``envoyer_avant``, the e-mail is never sent after that moment (already past:
+    it is recorded as missed, see ``email_record_missed``). Returns whether this call wrote the row."""
+    destinataire = normalise_address(destinataire)
+    if not destinataire:
+        return False
+    if envoyer_avant is not None and envoyer_avant <= timezone.now():
+        return email_record_missed(
+            destinataire=destinataire,
+            type=type,
+            objet=objet,
+            template=template,
+            context=context,
+            envoyer_avant=envoyer_avant,
+        )
+    email = _write(
+        destinataire=destinataire,
+        type=type,
+        objet=objet,
+        template=template,
+        context=context,
+        pieces_jointes=pieces_jointes,
+        prochain_essai=timezone.now(),
+        envoyer_avant=envoyer_avant,
+    )
+    written = email is not None
     if written and not any(callback is kick_relay for _sids, callback, _robust in connection.run_on_commit):
         # Once per transaction, however many e-mails it writes. A callback still registered can only be dropped by
         # rolling back a savepoint that also holds this row, so one is enough.
@@ -107,80 +165,40 @@ def email_enqueue(*, destinataire, type, objet, template, context, pieces_jointe
 
 
 # --- Starting the relay right after commit ----------------------------------------------------------------------
-class _Kicker:
-    """Publishes ``relay_outbox`` from one background thread per process. Kicks made while a publication is under
-    way are folded into one more publication after it, so a hung broker holds one thread, never one per request."""
-
-    def __init__(self):
-        self._reset()
-
-    def _reset(self):
-        self._lock = threading.Lock()
-        self._running = False
-        self._again = False
-        self.thread = None
-
-    def kick(self):
-        with self._lock:
-            if self._running:
-                self._again = True
-                return self.thread
-            self._running = True
-            self._again = False
-            thread = threading.Thread(target=self._run, name="notifications-kick-relay", daemon=True)
-            self.thread = thread
-        try:
-            thread.start()
-        except RuntimeError:  # no thread left: beat will relay
-            with self._lock:
-                self._running = False
-            logger.warning("Relais des e-mails non lancé (fil indisponible) ; le beat le relancera.")
-            return None
-        return thread
-
-    def _run(self):
-        from .tasks import relay_outbox
-
-        while True:
-            try:
-                relay_outbox.apply_async(retry=False, expires=KICK_EXPIRES)
-            except Exception as error:  # the broker is down or hung: beat relays once it is back
-                with self._lock:
-                    self._running = self._again = False
-                logger.warning(
-                    "Relais des e-mails non lancé : courtier injoignable (%s) ; le beat le relancera.",
-                    type(error).__name__,
-                )
-                return
-            with self._lock:
-                if not self._again:
-                    self._running = False
-                    return
-                self._again = False
-
-
-_kicker = _Kicker()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_kicker._reset)  # a forked worker starts with no publication under way
+_kicker = TaskKicker(
+    "notifications.tasks.relay_outbox",
+    expires=KICK_EXPIRES,
+    label="Relais des e-mails",
+    thread_name="notifications-kick-relay",
+)
 
 
 def kick_relay():
     """Start the relay now rather than at the next beat tick. Without a broker, the relay runs inline; with one, the
     task is published from a background thread (returned, for tests), and this returns at once."""
-    from .tasks import relay_outbox
-
-    if relay_outbox.app.conf.task_always_eager:
-        relay_outbox.apply()
-        return None
-    return _kicker.kick()
+    return _kicker.run()
 
 
 # --- Relaying ---------------------------------------------------------------------------------------------------
 def _due(now):
     return Email.objects.filter(
         Q(statut=StatutEmail.A_ENVOYER, prochain_essai__lte=now)
-        | Q(statut=StatutEmail.EN_COURS, pris_le__lt=now - CLAIM_TIMEOUT)
+        | Q(statut=StatutEmail.EN_COURS, pris_le__lt=now - CLAIM_TIMEOUT),
+        Q(envoyer_avant__isnull=True) | Q(envoyer_avant__gt=now),
     )
+
+
+def expire_late(now=None):
+    """Mark ``MANQUE`` every e-mail still owed whose send-by moment has passed (one UPDATE); returns how many. A claim
+    gone stale past its moment is marked too: it may or may not have left, but it will not leave late."""
+    now = now or timezone.now()
+    owed = Q(statut=StatutEmail.A_ENVOYER) | Q(statut=StatutEmail.EN_COURS, pris_le__lt=now - CLAIM_TIMEOUT)
+    count = Email.objects.filter(owed, envoyer_avant__lte=now).update(
+        statut=StatutEmail.MANQUE, prochain_essai=None, derniere_erreur=MISSED_MESSAGE
+    )
+    if count:
+        logger.warning("Relais des e-mails : %s e-mail(s) non envoyé(s), leur heure limite était passée.", count)
+    return count
 
 
 def _claim():
@@ -244,7 +262,12 @@ def _record(email, **fields):
 
 
 def send_one(email):
-    """Send a claimed e-mail and record the outcome (sent, retry later, or failed for good)."""
+    """Send a claimed e-mail and record the outcome (sent, retry later, failed for good, or missed when its
+    send-by moment passed since it was claimed)."""
+    if email.envoyer_avant is not None and timezone.now() >= email.envoyer_avant:
+        _record(email, statut=StatutEmail.MANQUE, prochain_essai=None, derniere_erreur=MISSED_MESSAGE)
+        logger.warning("E-mail %s non envoyé : son heure limite était passée.", email.uuid)
+        return False
     try:
         _message(email).send(fail_silently=False)
     except Exception as error:  # SMTP errors, refused connections, timeouts: all retried but a refused recipient
@@ -273,6 +296,7 @@ def relay(*, limit=200, max_seconds=None):
     """Send what is due, at most ``limit`` e-mails (and stop claiming after ``max_seconds``); returns (sent,
     failed)."""
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    expire_late()
     sent = failed = 0
     for _ in range(limit):
         if deadline is not None and time.monotonic() >= deadline:
@@ -295,10 +319,20 @@ def email_resend(*, email, by):
     if not (by and by.is_staff):
         raise PermissionDenied("Seule l'équipe Sicoval renvoie les e-mails.")
     with transaction.atomic():
-        reset = Email.objects.filter(pk=email.pk, statut=StatutEmail.ECHEC).update(
-            statut=StatutEmail.A_ENVOYER, tentatives=0, prochain_essai=timezone.now(), pris_le=None
+        now = timezone.now()
+        reset = (
+            Email.objects.filter(pk=email.pk, statut=StatutEmail.ECHEC)
+            .filter(Q(envoyer_avant__isnull=True) | Q(envoyer_avant__gt=now))
+            .update(statut=StatutEmail.A_ENVOYER, tentatives=0, prochain_essai=now, pris_le=None)
         )
         if not reset:
+            current = Email.objects.filter(pk=email.pk).values_list("statut", "envoyer_avant").first()
+            if current and current[0] == StatutEmail.ECHEC:
+                raise ValidationError(
+                    "Cet e-mail ne peut plus être renvoyé : son heure limite d'envoi "
+                    f"({timezone.localtime(current[1]):%d/%m/%Y à %H:%M}) est passée.",
+                    code="trop_tard",
+                )
             raise ValidationError("Seul un e-mail en échec définitif peut être renvoyé.", code="pas_en_echec")
         transaction.on_commit(kick_relay, robust=True)
     logger.info("E-mail %s remis en file par l'utilisateur %s.", email.uuid, by.pk)

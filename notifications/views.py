@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from . import selectors, services
 from .forms import EmailFilterForm
 from .models import Email, StatutEmail
+from .rappels import FAMILLES
 
 PAGE_SIZE = 50
 # The relay run from a page stops claiming after this: the request answers, beat sends the rest within a minute.
@@ -28,6 +30,7 @@ STATUT_BADGES = {
     StatutEmail.ENVOYE: "badge-success",
     StatutEmail.ECHEC: "badge-danger",
     StatutEmail.ANNULE: "badge-neutral",
+    StatutEmail.MANQUE: "badge-warning",
 }
 
 # The HTML of an e-mail is shown alone, in a sandbox: no script, no form, no request to anywhere, no framing.
@@ -49,8 +52,17 @@ def _query_string(request):
 
 def _decorate(email):
     email.badge = STATUT_BADGES.get(email.statut, "badge-neutral")
+    # A failed e-mail past its send-by moment (a reminder) is not offered again: it would leave late.
+    email.renvoyable = email.statut == StatutEmail.ECHEC and (
+        email.envoyer_avant is None or email.envoyer_avant > timezone.now()
+    )
     email.destinataire_masque = services.mask_email(email.destinataire)
     return email
+
+
+def _types():
+    """The kinds in the outbox, and those of the reminders (linked from their page before any has left)."""
+    return sorted(set(selectors.email_types()) | {famille.type_email for famille in FAMILLES.values()})
 
 
 @login_required
@@ -58,7 +70,7 @@ def _decorate(email):
 @require_safe
 def email_list(request):
     require_staff(request.user)
-    form = EmailFilterForm(request.GET or None, types=selectors.email_types())
+    form = EmailFilterForm(request.GET or None, types=_types())
     counts = selectors.counts_by_statut()
     context = {
         "form": form,

@@ -25,6 +25,8 @@ urlpatterns = [
     path("gestion/", include("structures.urls")),
     path("gestion/", include("conseillers.urls")),
     path("activites/", include("accompagnements.urls")),
+    path("gestion/pilotage/", include("reporting.urls")),
+    path("statistiques/", include("reporting.urls_public")),
     path("", include("ateliers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),

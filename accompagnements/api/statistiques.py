@@ -4,10 +4,13 @@
 What is counted: every live activity of the territory (every structure's, whoever the calling client belongs to:
 these are the aggregates a Département or a hub needs), over a period, optionally filtered by commune, thématique,
 activity type and employer structure. The figures are those of "Mes statistiques" and of the share links
-(``accompagnements.statistiques.compute``), plus the number of distinct followed beneficiaries.
+(``reporting.resume.statistiques``), plus the number of distinct followed beneficiaries.
 
-Queries, whatever the number of activities: 1 for the token (with its client and structure), 5 for the figures,
-1 for the distinct followed beneficiaries: 7; plus 1 for each ``commune`` or ``structure`` filter (to tell an
+The figures are read from the activity summaries (``reporting.resume``), kept by month: a period is counted in
+whole months, and the answer's ``periode`` says which.
+
+Queries, whatever the number of activities: 1 for the token (with its client and structure), 4 for the figures,
+1 for the distinct followed beneficiaries: 6; plus 1 for each ``commune`` or ``structure`` filter (to tell an
 unknown one apart), and 1 when the client's "last used" date is refreshed (at most every 5 minutes): 10 at most.
 
 Small counts, for every client without ``statistiques_detaillees`` (the rule of the share links, extended):
@@ -25,7 +28,6 @@ Masks protect each answer; comparing answers for neighbouring filters or periods
 That is why the API is for identified partners only, and why every call is logged with its client.
 """
 
-from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import serializers
@@ -33,10 +35,12 @@ from rest_framework.response import Response
 
 from accompagnements import choices as c
 from accompagnements import statistiques as figures
-from accompagnements.models import Accompagnement, Activite, ActiviteThematique
+from accompagnements.models import Activite
 from accompagnements.selectors import clamp_period, default_period
-from accompagnements.views.statistiques import DATE_MAX, DATE_MIN
+from reporting import resume
 from sicoval_numerique.api.partner import PartnerViewSet
+from sicoval_numerique.forms import MOIS_MAX as DATE_MAX
+from sicoval_numerique.forms import MOIS_MIN as DATE_MIN
 from structures.models import Commune, Structure
 
 SEUIL = figures.PETIT_EFFECTIF
@@ -65,10 +69,10 @@ class StatistiquesParametres(serializers.Serializer):
     """The query string: validated strictly (every refused value answers 400 with a French message)."""
 
     du = _date(
-        "Début de la période (inclus), AAAA-MM-JJ. Par défaut : le premier jour du mois, onze mois avant la fin "
-        "(les douze derniers mois)."
+        "Début de la période, AAAA-MM-JJ, compté à partir du premier jour de son mois. Par défaut : onze mois "
+        "avant la fin (les douze derniers mois)."
     )
-    au = _date("Fin de la période (incluse), AAAA-MM-JJ. Par défaut : aujourd'hui.")
+    au = _date("Fin de la période, AAAA-MM-JJ, comptée jusqu'au dernier jour de son mois. Par défaut : aujourd'hui.")
     commune = serializers.RegexField(
         CODE_INSEE,
         required=False,
@@ -271,7 +275,10 @@ EXEMPLE = {
 
 @extend_schema_serializer(many=False)
 class StatistiquesSerializer(serializers.Serializer):
-    periode = StatistiquesPeriodeSerializer(help_text="La période comptée (bornes incluses).")
+    periode = StatistiquesPeriodeSerializer(
+        help_text="La période comptée, bornes incluses : des mois entiers (les statistiques sont tenues par mois ; "
+        "`du` est ramené au premier jour de son mois, `au` au dernier jour du sien)."
+    )
     filtres = StatistiquesFiltresSerializer(help_text="Les filtres appliqués (null : pas de filtre).")
     statistiques_detaillees = serializers.BooleanField(
         help_text="Vrai pour un client aux statistiques détaillées (équipe Sicoval) : aucun nombre n'est masqué."
@@ -327,14 +334,11 @@ def _communes(figure):
     return sorted(lignes, key=lambda ligne: (ligne["code"] is None, ligne["code"] or ""))
 
 
-def statistiques_territoriales(activites, du, au, *, detaillees):
-    """The answer's ``totaux`` and ``repartitions`` for ``activites`` (already filtered) from ``du`` to ``au``:
-    six queries."""
-    stats = figures.compute(activites, du, au)
-    periode = activites.filter(date__gte=stats.start, date__lte=stats.end)
-    suivis = Accompagnement.objects.filter(activite__in=periode.values("pk"), beneficiaire__isnull=False).aggregate(
-        n=Count("beneficiaire", distinct=True)
-    )["n"]
+def statistiques_territoriales(du, au, *, detaillees, **filtres):
+    """The answer's ``totaux`` and ``repartitions`` of the whole months from ``du`` to ``au``, read from the activity
+    summaries (``reporting.resume``) with ``filtres`` (communes, structures, thematique, type): five queries."""
+    stats = resume.statistiques(du, au, **filtres)
+    suivis = resume.beneficiaires_suivis(du, au, **filtres)
     chiffres = stats.chiffres
     totaux = {
         "activites": chiffres["activites"],
@@ -373,7 +377,11 @@ def statistiques_territoriales(activites, du, au, *, detaillees):
         _masquer_totaux(totaux)
         for _key, lignes, additive in repartitions:
             masquer(lignes, additive=additive)
-    return {"totaux": totaux, "repartitions": {key: lignes for key, lignes, _additive in repartitions}}
+    return {
+        "periode": {"du": stats.start, "au": stats.end},
+        "totaux": totaux,
+        "repartitions": {key: lignes for key, lignes, _additive in repartitions},
+    }
 
 
 # --- Endpoint ---------------------------------------------------------------------------------------------------
@@ -419,27 +427,24 @@ class StatistiquesViewSet(PartnerViewSet):
         parametres = StatistiquesParametres(data=raw)  # a plain dict: a blank value is refused, never ignored
         parametres.is_valid(raise_exception=True)
         data = parametres.validated_data
-        activites = self.get_queryset()
+        filtres = {}
         if "commune" in data:
             commune_id = Commune.objects.filter(code_insee=data["commune"]).values_list("pk", flat=True).first()
             if commune_id is None:
                 raise serializers.ValidationError({"commune": ["Aucune commune connue n'a ce code INSEE."]})
-            activites = activites.filter(commune_id=commune_id).exclude(type_lieu=c.A_DISTANCE)
+            filtres["communes"] = [commune_id]
         if "structure" in data:
             structure_id = Structure.objects.filter(uuid=data["structure"]).values_list("pk", flat=True).first()
             if structure_id is None:
                 raise serializers.ValidationError({"structure": ["Aucune structure n'a cet identifiant."]})
-            activites = activites.filter(structure_id=structure_id)
+            filtres["structures"] = [structure_id]
         if "thematique" in data:
-            activites = activites.filter(
-                Exists(ActiviteThematique.objects.filter(activite_id=OuterRef("pk"), thematique=data["thematique"]))
-            )
+            filtres["thematique"] = data["thematique"]
         if "type" in data:
-            activites = activites.filter(type=data["type"])
+            filtres["type"] = data["type"]
         detaillees = self.client.statistiques_detaillees
-        resultat = statistiques_territoriales(activites, data["du"], data["au"], detaillees=detaillees)
+        resultat = statistiques_territoriales(data["du"], data["au"], detaillees=detaillees, **filtres)
         body = {
-            "periode": {"du": data["du"], "au": data["au"]},
             "filtres": {name: data.get(name) for name in ("commune", "thematique", "type", "structure")},
             "statistiques_detaillees": detaillees,
             "seuil_masquage": SEUIL,

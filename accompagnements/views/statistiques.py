@@ -5,12 +5,11 @@ The figures are computed by ``accompagnements.statistiques`` with a fixed number
 notes nor names of beneficiaries.
 """
 
-import datetime
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,49 +18,14 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accompagnements import selectors, services
 from accompagnements import statistiques as figures
+from reporting import resume
+from sicoval_numerique.forms import PeriodeMoisForm
 from structures.forms import add_service_error
 
-# Dates outside this range mean nothing for the programme and would overflow month arithmetic.
-DATE_MIN = datetime.date(2000, 1, 1)
-DATE_MAX = datetime.date(2100, 12, 31)
 LIEN_CREE = "accompagnements:partage_cree"
 
 
-def _date_field(label, *, required=False, help_text=""):
-    return forms.DateField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={
-            "invalid": "Saisissez une date valide, par exemple 31/12/2024.",
-            "required": "Indiquez la date.",
-        },
-    )
-
-
-class _PeriodMixin:
-    start_field, end_field = "du", "au"
-
-    def _in_range(self, name):
-        value = self.cleaned_data.get(name)
-        if value is not None and not DATE_MIN <= value <= DATE_MAX:
-            raise forms.ValidationError(
-                f"Choisissez une date entre le {DATE_MIN:%d/%m/%Y} et le {DATE_MAX:%d/%m/%Y}.", code="out_of_range"
-            )
-        return value
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get(self.start_field), data.get(self.end_field)
-        if start and end and start > end:
-            self.add_error(self.end_field, "La date de fin doit suivre la date de début.")
-        return data
-
-
-class PeriodeForm(_PeriodMixin, forms.Form):
-    du = _date_field("Du")
-    au = _date_field("Au")
+class PeriodeForm(PeriodeMoisForm):
     conseiller = forms.UUIDField(
         label="Conseiller",
         required=False,
@@ -75,17 +39,12 @@ class PeriodeForm(_PeriodMixin, forms.Form):
             (str(conseiller.uuid), f"{conseiller.nom} {conseiller.prenom}") for conseiller in conseillers
         ]
 
-    def clean_du(self):
-        return self._in_range("du")
 
-    def clean_au(self):
-        return self._in_range("au")
-
-
-class PartageForm(_PeriodMixin, forms.Form):
+class PartageForm(PeriodeMoisForm):
     start_field, end_field = "date_debut", "date_fin"
-    date_debut = _date_field("Du", required=True)
-    date_fin = _date_field("Au", required=True)
+    du = au = None
+    date_debut = PeriodeMoisForm.base_fields["du"]
+    date_fin = PeriodeMoisForm.base_fields["au"]
     libelle = forms.CharField(
         label="Destinataire",
         required=False,
@@ -93,21 +52,15 @@ class PartageForm(_PeriodMixin, forms.Form):
         help_text="Pour vous souvenir à qui vous l'avez envoyé, par exemple « Mairie, bilan annuel ».",
     )
 
-    def clean_date_debut(self):
-        return self._in_range("date_debut")
-
-    def clean_date_fin(self):
-        return self._in_range("date_fin")
-
 
 def _period_data(query):
     """The GET parameters with the default period filling what is missing or blank."""
     data = query.copy()
     start, end = selectors.default_period()
     if not data.get("du"):
-        data["du"] = start.isoformat()
+        data["du"] = f"{start:%Y-%m}"
     if not data.get("au"):
-        data["au"] = end.isoformat()
+        data["au"] = f"{end:%Y-%m}"
     return data
 
 
@@ -143,14 +96,14 @@ def _statistiques_page(request, *, partage_form=None, status=200):
     context = {"form": form, "team": team, "own": own, "stats": None, "conseiller": None}
     if form.is_valid():
         conseiller = _chosen_conseiller(user, form.cleaned_data["conseiller"], conseillers)
-        activites = selectors.activites_visible_to(user)
+        visibles = selectors.visibilite_activites(user)
         if conseiller is not None:
-            activites = activites.filter(conseiller=conseiller)
+            visibles &= Q(conseiller=conseiller)
         elif not team:
-            activites = activites.filter(conseiller=own)
+            visibles &= Q(conseiller=own)
         du, au = form.cleaned_data["du"], form.cleaned_data["au"]
-        stats = figures.compute(activites, du, au)
-        context.update(stats=stats, conseiller=conseiller, clamped=stats.start != du)
+        stats = resume.statistiques(du, au, filtre=visibles)
+        context.update(stats=stats, conseiller=conseiller, clamped=stats.start > resume.premier_jour(du))
     else:
         status = 400
     if own is not None:
@@ -233,7 +186,7 @@ def partage_public(request, token):
     partage = selectors.partage_by_token(token)
     if partage is None:
         raise Http404("Ce lien de partage n'existe pas ou a été révoqué.")
-    stats = figures.compute(figures.activites_partagees(partage), partage.date_debut, partage.date_fin)
+    stats = resume.statistiques(partage.date_debut, partage.date_fin, conseillers=[partage.conseiller_id])
     figures.hide_small_counts(stats)
     response = render(
         request, "accompagnements/partage_public.html", {"partage": partage, "stats": stats, "public": True}

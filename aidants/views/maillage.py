@@ -4,9 +4,7 @@ accompaniments per 1,000 inhabitants and the CSV of the table. Figures come from
 number of queries."""
 
 import csv
-import datetime
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -18,56 +16,20 @@ from django.views.decorators.http import require_safe
 from aidants import maillage as selectors
 from aidants.exports import FORMULA_STARTS
 from sicoval_numerique import charts
+from sicoval_numerique.forms import PeriodeMoisForm
 
 NOT_ALLOWED = "Le maillage territorial est réservé à l'équipe du Sicoval."
-DATE_MIN = datetime.date(2000, 1, 1)
-DATE_MAX = datetime.date(2100, 12, 31)
-
-
-def _date_field(label):
-    return forms.DateField(
-        label=label,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={
-            "invalid": "Saisissez une date valide, par exemple 31/12/2024.",
-            "required": "Indiquez la date.",
-        },
-    )
-
-
-class PeriodeForm(forms.Form):
-    du = _date_field("Du")
-    au = _date_field("Au")
-
-    def _in_range(self, name):
-        value = self.cleaned_data.get(name)
-        if value is not None and not DATE_MIN <= value <= DATE_MAX:
-            raise forms.ValidationError(
-                f"Choisissez une date entre le {DATE_MIN:%d/%m/%Y} et le {DATE_MAX:%d/%m/%Y}.", code="out_of_range"
-            )
-        return value
-
-    def clean_du(self):
-        return self._in_range("du")
-
-    def clean_au(self):
-        return self._in_range("au")
-
-    def clean(self):
-        data = super().clean()
-        if data.get("du") and data.get("au") and data["du"] > data["au"]:
-            self.add_error("au", "La date de fin doit suivre la date de début.")
-        return data
 
 
 def _period_form(request):
+    """Whole months, as every figure of the platform (the activities come from the monthly summaries)."""
     data = request.GET.copy()
     du, au = selectors.default_period()
     if not data.get("du"):
-        data["du"] = du.isoformat()
+        data["du"] = f"{du:%Y-%m}"
     if not data.get("au"):
-        data["au"] = au.isoformat()
-    return PeriodeForm(data)
+        data["au"] = f"{au:%Y-%m}"
+    return PeriodeMoisForm(data)
 
 
 def _require_staff(user):

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "ateliers",
     "aidants",
     "partenaires",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -323,6 +324,65 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},  # ticks do not pile up while the workers are down
     },
+    # --- Rappels (notifications) ---
+    # One entry per family of reminders (notifications.rappels). A run puts in the outbox the reminders whose moment
+    # has come (the hour is set by staff on /gestion/emails/rappels/) and records those too late as missed; it is
+    # idempotent, so a tick delivered twice sends nothing twice. Workshops every quarter of an hour, the rest hourly.
+    "notifications-rappels-atelier": {
+        "task": "notifications.tasks.rappels_famille",
+        "args": ("atelier",),
+        "schedule": crontab(minute="2,17,32,47"),
+        "options": {"expires": 14 * 60},
+    },
+    "notifications-rappels-inactivite": {
+        "task": "notifications.tasks.rappels_famille",
+        "args": ("inactivite",),
+        "schedule": crontab(minute=5),
+        "options": {"expires": 50 * 60},
+    },
+    "notifications-rappels-fin-contrat": {
+        "task": "notifications.tasks.rappels_famille",
+        "args": ("fin_contrat",),
+        "schedule": crontab(minute=7),
+        "options": {"expires": 50 * 60},
+    },
+    "notifications-rappels-formation-continue": {
+        "task": "notifications.tasks.rappels_famille",
+        "args": ("formation_continue",),
+        "schedule": crontab(minute=9),
+        "options": {"expires": 50 * 60},
+    },
+    "notifications-rappels-poste-vacant": {
+        "task": "notifications.tasks.rappels_famille",
+        "args": ("poste_vacant",),
+        "schedule": crontab(minute=11),
+        "options": {"expires": 50 * 60},
+    },
+    "notifications-rappels-versement-retard": {
+        "task": "notifications.tasks.rappels_famille",
+        "args": ("versement_retard",),
+        "schedule": crontab(minute=13),
+        "options": {"expires": 50 * 60},
+    },
+    "notifications-rappels-fin-convention": {
+        "task": "notifications.tasks.rappels_famille",
+        "args": ("fin_convention",),
+        "schedule": crontab(minute=17),
+        "options": {"expires": 50 * 60},
+    },
+    "notifications-rappels-orientation-attente": {
+        "task": "notifications.tasks.rappels_famille",
+        "args": ("orientation_attente",),
+        "schedule": crontab(minute=19),
+        "options": {"expires": 50 * 60},
+    },
+    "notifications-rappels-pass-expiration": {
+        "task": "notifications.tasks.rappels_famille",
+        "args": ("pass_expiration",),
+        "schedule": crontab(minute=23),
+        "options": {"expires": 50 * 60},
+    },
+    # --- Fin des rappels (notifications) ---
     # Just after midnight (Paris): passes whose tolerance date (31/01) has passed are expired.
     # Registrants' contact details are erased 12 months after their session (registration form, e-mails).
     "ateliers-inscriptions-purger": {
@@ -342,10 +402,39 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": crontab(minute=20, hour=3),
     },
+    # --- Résumés des activités (reporting) ---
+    # Slices whose activities changed are recomputed right after the change; this catches what a lost kick left.
+    "reporting-resumes-mettre-a-jour": {
+        "task": "reporting.tasks.resumes_mettre_a_jour",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Every night, every summary row is rebuilt from the facts.
+    "reporting-resumes-reconstruire": {
+        "task": "reporting.tasks.resumes_reconstruire",
+        "schedule": crontab(minute=15, hour=2),
+    },
     # Expired API tokens and idempotency records older than 24 hours.
     "partenaires-nettoyer": {
         "task": "partenaires.tasks.nettoyer",
         "schedule": crontab(minute=30, hour=3),
+    },
+    # --- Rapports (reporting) ---
+    # On the 1st at 06:00 (Paris) the previous month's report is built and e-mailed to staff and funders; on
+    # 1 January at 06:30 the previous year's, for the State and the Département. Each is made once per period.
+    "reporting-rapport-mensuel": {
+        "task": "reporting.tasks.rapport_mensuel",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1),
+    },
+    "reporting-rapport-annuel": {
+        "task": "reporting.tasks.rapport_annuel",
+        "schedule": crontab(minute=30, hour=6, day_of_month=1, month_of_year=1),
+    },
+    # Reports left waiting (broker down when asked for, worker killed), and an automatic report whose run was missed.
+    "reporting-rapports-relancer": {
+        "task": "reporting.tasks.rapports_relancer",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 280},
     },
 }
 

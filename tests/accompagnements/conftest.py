@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accompagnements import services
 from accounts.models import Role
+from reporting import resume
 from tests import factories
 
 
@@ -64,6 +65,10 @@ def record():
 
     def _record(conseiller, participants=None, **overrides):
         overrides.setdefault("commune", conseiller.user.memberships.first().structure.commune)
-        return services.activite_create(by=conseiller.user, data=activite_data(**overrides), participants=participants)
+        activite = services.activite_create(
+            by=conseiller.user, data=activite_data(**overrides), participants=participants
+        )
+        resume.mettre_a_jour()  # what the update task does after the commit
+        return activite
 
     return _record

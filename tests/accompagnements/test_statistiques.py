@@ -15,6 +15,7 @@ from django.utils.html import strip_tags
 from accompagnements import selectors, services, statistiques
 from accompagnements.models import Accompagnement, Activite, ActiviteThematique, PartageStatistiques
 from accounts.models import Role
+from reporting import resume
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +83,7 @@ def dataset(conseiller, lieu, commune2, record):
     services.activite_delete(activite=deleted, by=conseiller.user)
     record(conseiller, date=D(2023, 12, 31), duree=45, thematiques=["culture_numerique"])
     record(conseiller, date=D(2024, 7, 1), duree=45, thematiques=["culture_numerique"])
+    resume.mettre_a_jour()
     return conseiller
 
 
@@ -185,8 +187,9 @@ def test_page_opens_on_the_default_period(client, conseiller, record):
     response = client.get(URL)
     start, end = selectors.default_period()
     assert response.status_code == 200
+    # Figures are kept by month: the default period runs to the end of the current month.
     assert response.context["stats"].start == start
-    assert response.context["stats"].end == end
+    assert response.context["stats"].end == resume.dernier_jour(end)
     assert card(response, "Accompagnements") == 1
 
 
@@ -278,7 +281,7 @@ def test_start_after_end_is_explained(client, conseiller):
     client.force_login(conseiller.user)
     response = client.get(URL, {"du": "2024-06-30", "au": "2024-01-01"})
     assert response.status_code == 400
-    assert "La date de fin doit suivre la date de début." in text(response)
+    assert "Le mois de fin doit suivre le mois de début." in text(response)
 
 
 def test_unknown_conseiller_uuid_is_404(client, referent):
@@ -290,7 +293,7 @@ def test_a_period_longer_than_ten_years_is_clamped(client, conseiller):
     client.force_login(conseiller.user)
     response = client.get(URL, {"du": "2000-01-01", "au": "2024-06-30"})
     assert response.status_code == 200
-    assert response.context["stats"].start == D(2024, 6, 30) - datetime.timedelta(days=3660)
+    assert response.context["stats"].start == resume.premier_jour(D(2024, 6, 30) - datetime.timedelta(days=3660))
     assert "Une période ne dépasse pas dix ans" in text(response)
 
 
@@ -334,7 +337,7 @@ def test_share_form_refuses_an_end_before_the_start(client, conseiller):
     client.force_login(conseiller.user)
     response = client.post(CREATE, {"partage-date_debut": "2024-06-30", "partage-date_fin": "2024-01-01"})
     assert response.status_code == 400
-    assert "La date de fin doit suivre la date de début." in text(response)
+    assert "Le mois de fin doit suivre le mois de début." in text(response)
     assert not PartageStatistiques.objects.exists()
 
 
@@ -498,6 +501,7 @@ def bulk_activities(conseiller, count, start=START):
             for code in activite.thematiques
         ]
     )
+    resume.reconstruire()  # activities written in bulk come into the summaries with the rebuild
 
 
 def count_queries(client, url, params=None):

@@ -410,6 +410,7 @@ def test_referent_navigation():
         "Conseillers",
         "Recrutements",
         "Financements",
+        "Pilotage",
     ]
 
 
@@ -423,6 +424,7 @@ def test_funder_navigation():
         "Structures",
         "Postes",
         "Financements",
+        "Pilotage",
     ]
 
 
@@ -442,6 +444,7 @@ def test_staff_navigation():
         "Conseillers",
         "Recrutements",
         "Financements",
+        "Pilotage",
         "Administration",
     ]
 
@@ -463,6 +466,7 @@ def test_navigation_links_point_to_the_pages():
         "Conseillers": "/gestion/conseillers/",
         "Recrutements": "/gestion/recrutements/",
         "Financements": "/gestion/financements/",
+        "Pilotage": "/gestion/pilotage/",
         "Administration": "/admin/",
     }
 

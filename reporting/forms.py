@@ -1,0 +1,147 @@
+"""The dashboard's filters: a period of whole months (``<input type="month">``, typed AAAA-MM where the browser has
+no month picker), a commune of the territory and a structure of the user's scope."""
+
+import calendar
+import datetime
+import re
+
+from dateutil.relativedelta import relativedelta
+from django import forms
+from django.utils import timezone
+
+from structures.selectors import communes_territoire
+
+# Months outside this range mean nothing for the programme and would overflow month arithmetic.
+MOIS_MIN = datetime.date(2000, 1, 1)
+MOIS_MAX = datetime.date(2100, 12, 1)
+MOIS_MAX_PAR_PERIODE = 120
+MOIS_PAR_DEFAUT = 12
+_MOIS_ISO = re.compile(r"^(\d{4})-(\d{1,2})$")  # 2024-09, as <input type="month"> sends it
+_MOIS_FR = re.compile(r"^(\d{1,2})/(\d{4})$")  # 09/2024, as people type it
+
+
+def periode_par_defaut(today=None):
+    """The last twelve whole months, ending with the current month: (first day, last day)."""
+    today = today or timezone.localdate()
+    return today.replace(day=1) - relativedelta(months=MOIS_PAR_DEFAUT - 1), fin_du_mois(today)
+
+
+def fin_du_mois(day):
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def mois_iso(day):
+    return f"{day:%Y-%m}"
+
+
+class MoisInput(forms.TextInput):
+    input_type = "month"
+
+
+class MoisField(forms.Field):
+    """A month, cleaned as its first day."""
+
+    widget = MoisInput
+    default_error_messages = {
+        "invalid": "Saisissez un mois au format AAAA-MM, par exemple 2024-09.",
+        "out_of_range": "Choisissez un mois entre janvier 2000 et décembre 2100.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Format AAAA-MM, par exemple 2024-09.")
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        # Where the browser has no month picker the field is a text field: say what to type (RGAA 11.10).
+        attrs.update({"placeholder": "AAAA-MM", "min": "2000-01", "max": "2100-12", "autocomplete": "off"})
+        return attrs
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        match = _MOIS_ISO.match(value)
+        if match:
+            year, month = int(match[1]), int(match[2])
+        elif match := _MOIS_FR.match(value):
+            month, year = int(match[1]), int(match[2])
+        else:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if not 1 <= month <= 12:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        day = datetime.date(year, month, 1) if 1 <= year <= 9999 else None
+        if day is None or not MOIS_MIN <= day <= MOIS_MAX:
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return day
+
+
+class ChoixField(forms.ModelChoiceField):
+    """A choice in a list: any value that is not one of its choices (a malformed UUID too) gets the same message."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+
+class TableauForm(forms.Form):
+    du = MoisField(label="Du mois de", error_messages={"required": "Indiquez le premier mois de la période."})
+    au = MoisField(label="Au mois de", error_messages={"required": "Indiquez le dernier mois de la période."})
+    commune = ChoixField(
+        label="Commune",
+        queryset=None,
+        required=False,
+        to_field_name="code_insee",
+        empty_label="Toutes les communes",
+        error_messages={"invalid_choice": "Choisissez une commune du territoire dans la liste."},
+    )
+    structure = ChoixField(
+        label="Structure",
+        queryset=None,
+        required=False,
+        to_field_name="uuid",
+        empty_label="Toutes les structures",
+        error_messages={"invalid_choice": "Choisissez une structure de votre périmètre dans la liste."},
+    )
+
+    def __init__(self, data, *, structures):
+        """``data``: the GET parameters (the default period fills what is missing); ``structures``: those the user
+        may pick (their scope)."""
+        data = data.copy()
+        du, au = periode_par_defaut()
+        for name, default in (("du", du), ("au", au)):
+            if not (data.get(name) or "").strip():
+                data[name] = mois_iso(default)
+        super().__init__(data)
+        self.fields["commune"].queryset = communes_territoire().order_by("nom")
+        self.fields["structure"].queryset = structures.order_by("nom")
+
+    def clean(self):
+        data = super().clean()
+        du, au = data.get("du"), data.get("au")
+        if du and au:
+            if du > au:
+                self.add_error("au", "Le dernier mois doit suivre le premier mois de la période.")
+            elif (au.year - du.year) * 12 + au.month - du.month + 1 > MOIS_MAX_PAR_PERIODE:
+                self.add_error("au", "Choisissez une période de dix ans au plus.")
+            else:
+                data["au"] = fin_du_mois(au)
+        return data
+
+    def query_string(self):
+        """The filters of a valid form as GET parameters (for the export links)."""
+        data = self.cleaned_data
+        params = {"du": mois_iso(data["du"]), "au": mois_iso(data["au"])}
+        if data.get("commune"):
+            params["commune"] = data["commune"].code_insee
+        if data.get("structure"):
+            params["structure"] = str(data["structure"].uuid)
+        return params
+
+    def error_text(self):
+        return "\n".join(
+            f"{self.fields[name].label} : {' '.join(errors)}" if name in self.fields else " ".join(errors)
+            for name, errors in self.errors.items()
+        )

@@ -1,0 +1,305 @@
+"""Summary tables of the activity log, and the reports built from them.
+
+The statistics pages, the dashboards, the reports and the statistics API read the summary tables, never the activity
+table at request time. Every summary row is one slice of the facts at the grain
+
+    month × employer structure × conseiller × commune of the activity × activity type
+
+(the commune is null for a remote activity or one without commune, as the statistics count them), and carries every
+measure the figures need as a column: counts of activities, accompaniments (one per participant), time, and the
+breakdowns by place type, duration band, genre, age band and status. A slice is recomputed from the facts as a whole
+(``reporting.resume``): a change to an activity marks its (month, conseiller) to update, in the same transaction, and
+a Celery task recomputes the marked slices; beat rebuilds everything every night.
+
+- ``ResumeActivite``: the slices themselves.
+- ``ResumeThematique``: the same measures per thématique (an activity counts under each of its thématiques), for the
+  figures of the activities that addressed one thématique.
+- ``ResumeCooccurrence``: activities per pair of thématiques addressed together, for the thématique breakdown of
+  the activities that addressed one thématique (the diagonal is the plain count per thématique).
+- ``ResumeBeneficiaire``: which followed beneficiaries (by consent) each slice and thématique saw, to count distinct
+  people over a period.
+- ``ResumeAMettreAJour``: the (month, conseiller) slices waiting for the update task.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.text import slugify
+
+from accompagnements import choices as c
+from accompagnements.models import Beneficiaire
+from conseillers.models import Conseiller
+from structures.models import Commune, Structure
+
+# The measure columns, from the national vocabulary: (column, what it counts). A change of vocabulary changes the
+# columns, and ``makemigrations --check`` then asks for a migration.
+MESURES_ACTIVITES = [
+    ("activites", "activités"),
+    ("participants_ateliers", "participants des ateliers"),
+    ("duree", "minutes"),
+    *[(f"lieu_{code}", f"activités « {label} »") for code, label in c.TYPE_LIEU],
+    *[(f"tranche_{code}", f"activités « {label} »") for code, label, _low, _high in c.TRANCHES_DUREE],
+]
+MESURES_ACCOMPAGNEMENTS = [
+    ("accompagnements", "accompagnements"),
+    ("nouveaux", "accompagnements de personnes accompagnées pour la première fois"),
+    *[
+        (f"{attribut}__{code}".replace("__", "_"), f"accompagnements « {label} »")
+        for attribut, vocabulary, _label in c.ATTRIBUTS_BENEFICIAIRE
+        for code, label in vocabulary
+    ],
+]
+MESURES = [name for name, _label in MESURES_ACTIVITES + MESURES_ACCOMPAGNEMENTS]
+
+
+def colonne(attribut, code):
+    """The column of an accompaniment breakdown: ``genre_feminin``, ``tranche_age_non_communique``…"""
+    return f"{attribut}_{code}"
+
+
+class Tranche(models.Model):
+    """The grain every summary shares."""
+
+    mois = models.DateField("mois", help_text="Le premier jour du mois.")
+    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="+", verbose_name="structure")
+    conseiller = models.ForeignKey(Conseiller, on_delete=models.CASCADE, related_name="+", verbose_name="conseiller")
+    commune = models.ForeignKey(
+        Commune,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="commune",
+        help_text="Vide pour les activités à distance ou sans commune.",
+    )
+    type = models.CharField("type", max_length=10, choices=c.TYPE_ACTIVITE)
+
+    class Meta:
+        abstract = True
+
+
+class Mesures(Tranche):
+    for _name, _label in MESURES_ACTIVITES + MESURES_ACCOMPAGNEMENTS:
+        locals()[_name] = models.PositiveIntegerField(_label, default=0)
+    del _name, _label
+
+    class Meta:
+        abstract = True
+
+
+class ResumeActivite(Mesures):
+    class Meta:
+        verbose_name = "résumé d'activité"
+        verbose_name_plural = "résumés d'activité"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mois", "conseiller", "structure", "commune", "type"],
+                name="resume_activite_unique",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["mois", "structure"], name="resume_activite_mois_struct"),
+            models.Index(fields=["conseiller", "mois"], name="resume_activite_conseiller"),
+            models.Index(fields=["commune", "mois"], name="resume_activite_commune"),
+        ]
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.mois:%m/%Y} #{self.conseiller_id}"
+
+
+class ResumeThematique(Mesures):
+    thematique = models.CharField("thématique", max_length=40, choices=c.THEMATIQUES)
+
+    class Meta:
+        verbose_name = "résumé par thématique"
+        verbose_name_plural = "résumés par thématique"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mois", "conseiller", "structure", "commune", "type", "thematique"],
+                name="resume_thematique_unique",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["thematique", "mois"], name="resume_thematique_mois"),
+            models.Index(fields=["conseiller", "mois"], name="resume_thematique_conseiller"),
+        ]
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.mois:%m/%Y} #{self.conseiller_id}"
+
+
+class ResumeCooccurrence(Tranche):
+    thematique = models.CharField("thématique", max_length=40, choices=c.THEMATIQUES)
+    autre = models.CharField("thématique abordée avec", max_length=40, choices=c.THEMATIQUES)
+    activites = models.PositiveIntegerField("activités", default=0)
+
+    class Meta:
+        verbose_name = "cooccurrence de thématiques"
+        verbose_name_plural = "cooccurrences de thématiques"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mois", "conseiller", "structure", "commune", "type", "thematique", "autre"],
+                name="resume_cooccurrence_unique",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["thematique", "mois"], name="resume_cooccurrence_mois"),
+            models.Index(fields=["conseiller", "mois"], name="resume_cooccurrence_cons"),
+        ]
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.mois:%m/%Y} #{self.conseiller_id}"
+
+
+class ResumeBeneficiaire(Tranche):
+    thematique = models.CharField("thématique", max_length=40, choices=c.THEMATIQUES)
+    beneficiaire = models.ForeignKey(Beneficiaire, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = "bénéficiaire suivi d'un résumé"
+        verbose_name_plural = "bénéficiaires suivis des résumés"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mois", "conseiller", "structure", "commune", "type", "thematique", "beneficiaire"],
+                name="resume_beneficiaire_unique",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [models.Index(fields=["conseiller", "mois"], name="resume_beneficiaire_cons")]
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.mois:%m/%Y} #{self.conseiller_id}"
+
+
+class ResumeAMettreAJour(models.Model):
+    """A (month, conseiller) slice whose facts changed: written in the transaction of the change, removed by the
+    task that recomputed it (only if it was not marked again meanwhile)."""
+
+    mois = models.DateField("mois")
+    conseiller = models.ForeignKey(Conseiller, on_delete=models.CASCADE, related_name="+")
+    marque_le = models.DateTimeField("marqué le", auto_now=True)
+
+    class Meta:
+        verbose_name = "résumé à mettre à jour"
+        verbose_name_plural = "résumés à mettre à jour"
+        constraints = [models.UniqueConstraint(fields=["mois", "conseiller"], name="resume_a_jour_unique")]
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.mois:%m/%Y} #{self.conseiller_id}"
+
+
+# --- Reports -----------------------------------------------------------------------------------------------------
+class TypeRapport(models.TextChoices):
+    MENSUEL = "mensuel", "Rapport mensuel"
+    ANNUEL = "annuel", "Rapport annuel (État et Département)"
+    PERIODE = "periode", "Rapport sur une période"
+
+
+class StatutRapport(models.TextChoices):
+    EN_ATTENTE = "en_attente", "En attente"
+    EN_COURS = "en_cours", "En cours de préparation"
+    PRET = "pret", "Prêt"
+    ECHEC = "echec", "Échec"
+
+
+def date_longue(day):
+    """« 1er octobre 2026 », « 31 octobre 2026 »."""
+    from accompagnements.statistiques import MOIS
+
+    return f"{'1er' if day.day == 1 else day.day} {MOIS[day.month - 1]} {day.year}"
+
+
+class Rapport(models.Model):
+    """A territorial report for a period, built by a Celery task into a PDF and an XLSX kept in the database (so
+    that the web and the workers need no shared disk)."""
+
+    uuid = models.UUIDField("identifiant", default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField("type", max_length=10, choices=TypeRapport.choices)
+    du = models.DateField("du")
+    au = models.DateField("au")
+    statut = models.CharField("statut", max_length=12, choices=StatutRapport.choices, default=StatutRapport.EN_ATTENTE)
+    progression = models.PositiveSmallIntegerField("progression (%)", default=0)
+    etape = models.CharField("étape", max_length=120, blank=True)
+    erreur = models.TextField("erreur", blank=True)
+    demande_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="demandé par",
+        help_text="Vide pour un rapport produit automatiquement.",
+    )
+    pdf = models.BinaryField("PDF", null=True, blank=True, editable=False)
+    xlsx = models.BinaryField("classeur XLSX", null=True, blank=True, editable=False)
+    created_at = models.DateTimeField("demandé le", auto_now_add=True)
+    commence_le = models.DateTimeField("commencé le", null=True, blank=True)
+    termine_le = models.DateTimeField("terminé le", null=True, blank=True)
+    envoye_le = models.DateTimeField("envoyé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "rapport"
+        ordering = ["-du", "-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(au__gte=models.F("du")), name="rapport_periode_ordonnee"),
+            models.CheckConstraint(condition=Q(progression__lte=100), name="rapport_progression_max_100"),
+            # One automatic report per month or year: the beat task can run twice, the report is made once.
+            models.UniqueConstraint(
+                fields=["type", "du", "au"],
+                condition=Q(type__in=["mensuel", "annuel"]),
+                name="rapport_automatique_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_type_display()} du {self.du:%d/%m/%Y} au {self.au:%d/%m/%Y}"
+
+    @property
+    def mois(self):
+        """The number of months of the period (reports always cover whole months)."""
+        return (self.au.year - self.du.year) * 12 + self.au.month - self.du.month + 1
+
+    @property
+    def periode_libelle(self):
+        """« octobre 2026 », « année 2026 », « octobre 2025 à mars 2026 »."""
+        from accompagnements.statistiques import month_label
+
+        if self.mois == 1:
+            return month_label(self.du)
+        if self.mois == 12 and self.du.month == 1:
+            return f"année {self.du.year}"
+        return f"{month_label(self.du)} à {month_label(self.au)}"
+
+    @property
+    def periode_dates(self):
+        """« du 1er octobre 2026 au 31 octobre 2026 »."""
+        return f"du {date_longue(self.du)} au {date_longue(self.au)}"
+
+    def nom_fichier(self, extension):
+        """``rapport-sicoval-2026-10.pdf``, ``rapport-annuel-sicoval-2026.xlsx``,
+        ``rapport-sicoval-2025-10-a-2026-03.pdf``."""
+        territoire = slugify(settings.TERRITOIRE_NOM) or "territoire"
+        if self.type == TypeRapport.ANNUEL:
+            return f"rapport-annuel-{territoire}-{self.du.year}.{extension}"
+        periode = f"{self.du:%Y-%m}" if self.mois == 1 else f"{self.du:%Y-%m}-a-{self.au:%Y-%m}"
+        return f"rapport-{territoire}-{periode}.{extension}"
+
+    @property
+    def en_preparation(self):
+        return self.statut in (StatutRapport.EN_ATTENTE, StatutRapport.EN_COURS)
+
+    @property
+    def pret(self):
+        return self.statut == StatutRapport.PRET
+
+    @property
+    def duree_construction(self):
+        """How long the build took (a timedelta), once finished."""
+        if self.commence_le and self.termine_le:
+            return self.termine_le - self.commence_le
+        return None

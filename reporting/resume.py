@@ -1,0 +1,398 @@
+"""The summary tables of the activity log (``reporting.models``): computing them from the facts, keeping them current,
+and reading the figures from them.
+
+Keeping them current:
+
+- ``marquer(conseiller_id, date)`` is called (by the signals of ``reporting.signals``) in the transaction of every
+  change to an activity or an accompaniment: it records the (month, conseiller) slice as to update, and after commit
+  starts ``mettre_a_jour``: inline without a broker (quick start, tests), otherwise as a Celery task published from a
+  background thread, so that a broker that is down never holds a request. Beat also runs it every minute.
+- ``mettre_a_jour()`` recomputes the marked slices from the facts, each slice as a whole (delete its rows, insert
+  the new ones) in one transaction, and removes a mark only if it was not set again meanwhile. Two runs at once take
+  different slices (``SKIP LOCKED`` on PostgreSQL).
+- ``reconstruire(du, au)`` recomputes whole months (every night for the whole history, or any period on demand with
+  ``manage.py resumes_reconstruire``), one month per transaction.
+
+Reading: ``statistiques(du, au, …)`` returns the same ``accompagnements.statistiques.Statistiques`` as
+``accompagnements.statistiques.compute`` on the facts, with four queries whatever the number of activities. The
+summary grain is the month: periods are whole months (``du`` is taken back to the first day of its month, ``au`` to
+the last day of its own).
+"""
+
+import calendar
+import datetime
+import logging
+from collections import defaultdict
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, Sum, When
+from django.db.models.functions import Coalesce, TruncMonth
+
+from accompagnements import choices as c
+from accompagnements import statistiques as figures
+from accompagnements.models import Accompagnement, Activite, ActiviteThematique
+from accompagnements.selectors import clamp_period
+from sicoval_numerique.kicker import TaskKicker
+
+from .models import (
+    MESURES,
+    MESURES_ACCOMPAGNEMENTS,
+    ResumeActivite,
+    ResumeAMettreAJour,
+    ResumeBeneficiaire,
+    ResumeCooccurrence,
+    ResumeThematique,
+    colonne,
+)
+
+logger = logging.getLogger(__name__)
+
+GRAIN = ("mois", "structure_id", "conseiller_id", "commune_id", "type")
+# A run of the update task stops taking slices after this many, and beat starts the next one within a minute.
+TRANCHES_PAR_PASSAGE = 500
+KICK_EXPIRES = 300
+
+
+# --- Periods ------------------------------------------------------------------------------------------------------
+def premier_jour(date):
+    return date.replace(day=1)
+
+
+def dernier_jour(date):
+    return date.replace(day=calendar.monthrange(date.year, date.month)[1])
+
+
+def mois_entiers(du, au):
+    """The period the summaries answer for: from the first day of ``du``'s month to the last day of ``au``'s
+    (at most ten years, as every statistics period)."""
+    du, au = clamp_period(premier_jour(du), dernier_jour(au))
+    return premier_jour(du), au
+
+
+# --- Computing slices from the facts ------------------------------------------------------------------------------
+def _commune_comptee():
+    """The commune an activity is counted in: none for a remote activity, as the statistics count them."""
+    return Case(When(type_lieu=c.A_DISTANCE, then=None), default=F("commune_id"), output_field=IntegerField())
+
+
+def _band(low, high, prefix=""):
+    condition = Q(**{f"{prefix}duree__gte": low})
+    return condition & Q(**{f"{prefix}duree__lt": high}) if high is not None else condition
+
+
+def _mesures_activites():
+    return {
+        "activites": Count("pk"),
+        "participants_ateliers": Coalesce(Sum("participants", filter=Q(type=c.COLLECTIF)), 0),
+        "duree": Coalesce(Sum("duree"), 0),
+        **{f"lieu_{code}": Count("pk", filter=Q(type_lieu=code)) for code, _label in c.TYPE_LIEU},
+        **{f"tranche_{code}": Count("pk", filter=_band(low, high)) for code, _label, low, high in c.TRANCHES_DUREE},
+    }
+
+
+def _mesures_accompagnements():
+    return {
+        "accompagnements": Count("pk"),
+        "nouveaux": Count("pk", filter=Q(premier_accompagnement=True)),
+        **{
+            colonne(attribut, code): Count("pk", filter=Q(**{attribut: code}))
+            for attribut, vocabulary, _label in c.ATTRIBUTS_BENEFICIAIRE
+            for code, _code_label in vocabulary
+        },
+    }
+
+
+def _grain_activites(extra=()):
+    return {
+        "mois_": TruncMonth("date"),
+        "commune_": _commune_comptee(),
+        **{name: F(path) for name, path in extra},
+    }
+
+
+def _grain_accompagnements(extra=()):
+    remote = When(activite__type_lieu=c.A_DISTANCE, then=None)
+    return {
+        "mois_": TruncMonth("activite__date"),
+        "commune_": Case(remote, default=F("activite__commune_id"), output_field=IntegerField()),
+        "structure_": F("activite__structure_id"),
+        "conseiller_": F("activite__conseiller_id"),
+        "type_": F("activite__type"),
+        **{name: F(path) for name, path in extra},
+    }
+
+
+def _key(row, names):
+    return tuple(row[name] for name in names)
+
+
+def _mesures_par_tranche(activites, *, par_thematique=False):
+    """{grain key (+ thématique): {measure: value}} for the live ``activites``: two GROUP BY queries."""
+    extra_a = [("thematique_", "thematiques_rows__thematique")] if par_thematique else []
+    extra_p = [("thematique_", "activite__thematiques_rows__thematique")] if par_thematique else []
+    keys_a = ["mois_", "structure_id", "conseiller_id", "commune_", "type"] + [n for n, _p in extra_a]
+    keys_p = ["mois_", "structure_", "conseiller_", "commune_", "type_"] + [n for n, _p in extra_p]
+    rows = defaultdict(lambda: dict.fromkeys(MESURES, 0))
+    # Measures are annotated as m_<name>: "duree" is also a field of the activity.
+    mesures = {f"m_{name}": expression for name, expression in _mesures_activites().items()}
+    for row in activites.order_by().annotate(**_grain_activites(extra_a)).values(*keys_a).annotate(**mesures):
+        rows[_key(row, keys_a)].update({name[2:]: row[name] for name in mesures})
+    accompagnements = Accompagnement.objects.filter(activite__in=activites.values("pk")).order_by()
+    for row in (
+        accompagnements.annotate(**_grain_accompagnements(extra_p))
+        .values(*keys_p)
+        .annotate(**_mesures_accompagnements())
+    ):
+        rows[_key(row, keys_p)].update({name: row[name] for name, _label in MESURES_ACCOMPAGNEMENTS})
+    return rows
+
+
+def _tranche(key):
+    mois, structure_id, conseiller_id, commune_id, type_ = key[:5]
+    return {
+        "mois": mois,
+        "structure_id": structure_id,
+        "conseiller_id": conseiller_id,
+        "commune_id": commune_id,
+        "type": type_,
+    }
+
+
+def calculer(activites):
+    """The summary rows of ``activites`` (live ones only), not saved: {model: [rows]}. Six queries."""
+    activites = activites.filter(supprimee_le__isnull=True)
+    lignes = {
+        ResumeActivite: [
+            ResumeActivite(**_tranche(key), **mesures) for key, mesures in _mesures_par_tranche(activites).items()
+        ],
+        ResumeThematique: [
+            ResumeThematique(**_tranche(key), thematique=key[5], **mesures)
+            for key, mesures in _mesures_par_tranche(activites, par_thematique=True).items()
+            if key[5] is not None  # an activity without thématique rows (written in bulk) counts under none
+        ],
+    }
+    pairs = (
+        ActiviteThematique.objects.filter(activite__in=activites.values("pk"))
+        .order_by()
+        .annotate(**_grain_accompagnements([("autre_", "activite__thematiques_rows__thematique")]))
+        .values("mois_", "structure_", "conseiller_", "commune_", "type_", "thematique", "autre_")
+        .annotate(n=Count("pk"))
+    )
+    lignes[ResumeCooccurrence] = [
+        ResumeCooccurrence(
+            **_tranche(_key(row, ("mois_", "structure_", "conseiller_", "commune_", "type_"))),
+            thematique=row["thematique"],
+            autre=row["autre_"],
+            activites=row["n"],
+        )
+        for row in pairs
+    ]
+    suivis = (
+        Accompagnement.objects.filter(activite__in=activites.values("pk"), beneficiaire__isnull=False)
+        .order_by()
+        .annotate(**_grain_accompagnements([("thematique_", "activite__thematiques_rows__thematique")]))
+        .values("mois_", "structure_", "conseiller_", "commune_", "type_", "thematique_", "beneficiaire_id")
+        .distinct()
+    )
+    lignes[ResumeBeneficiaire] = [
+        ResumeBeneficiaire(
+            **_tranche(_key(row, ("mois_", "structure_", "conseiller_", "commune_", "type_"))),
+            # An activity without thématique rows (written in bulk) still counts its people, under no thématique.
+            thematique=row["thematique_"] or "",
+            beneficiaire_id=row["beneficiaire_id"],
+        )
+        for row in suivis
+    ]
+    return lignes
+
+
+MODELES = (ResumeActivite, ResumeThematique, ResumeCooccurrence, ResumeBeneficiaire)
+
+
+def _remplacer(perimetre, activites):
+    """Replace the summary rows matching ``perimetre`` (a Q on the grain) by those computed from ``activites``."""
+    lignes = calculer(activites)
+    for model in MODELES:
+        model.objects.filter(perimetre).delete()
+        model.objects.bulk_create(lignes[model], batch_size=2000)
+    return len(lignes[ResumeActivite])
+
+
+# --- Keeping them current -----------------------------------------------------------------------------------------
+def marquer(conseiller_id, date):
+    """Record, in the current transaction, that the (month of ``date``, conseiller) slice must be recomputed, and
+    start the update after commit."""
+    if conseiller_id is None or date is None:
+        return
+    ResumeAMettreAJour.objects.bulk_create(
+        [ResumeAMettreAJour(mois=premier_jour(date), conseiller_id=conseiller_id)],
+        update_conflicts=True,
+        unique_fields=["mois", "conseiller"],
+        update_fields=["marque_le"],
+    )
+    if not any(callback is kick for _sids, callback, _robust in connection.run_on_commit):
+        transaction.on_commit(kick, robust=True)
+
+
+def _tranches_a_traiter(limit):
+    rows = ResumeAMettreAJour.objects.order_by("marque_le", "pk")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return list(rows[:limit])
+
+
+def mettre_a_jour(limit=TRANCHES_PAR_PASSAGE):
+    """Recompute the slices marked to update (at most ``limit``); returns how many were recomputed."""
+    with transaction.atomic():
+        marques = _tranches_a_traiter(limit)
+        if not marques:
+            return 0
+        par_conseiller = defaultdict(list)
+        for marque in marques:
+            par_conseiller[marque.conseiller_id].append(marque.mois)
+        perimetre = Q()
+        faits = Q()
+        for conseiller_id, mois in par_conseiller.items():
+            perimetre |= Q(conseiller_id=conseiller_id, mois__in=mois)
+            for debut in mois:
+                faits |= Q(conseiller_id=conseiller_id, date__gte=debut, date__lte=dernier_jour(debut))
+        _remplacer(perimetre, Activite.objects.filter(faits))
+        # A mark set again since we read it (a change committed meanwhile) stays for the next run.
+        for marque in marques:
+            ResumeAMettreAJour.objects.filter(pk=marque.pk, marque_le=marque.marque_le).delete()
+    logger.info("Résumés d'activité : %s tranche(s) recalculée(s).", len(marques))
+    return len(marques)
+
+
+def reconstruire(du=None, au=None):
+    """Recompute every summary row of the months from ``du`` to ``au`` (by default, every month with activities or
+    summary rows), one month per transaction. Returns (months, summary rows)."""
+    bornes = Activite.objects.aggregate(premier=Min("date"), dernier=Max("date"))
+    anciens = ResumeActivite.objects.aggregate(premier=Min("mois"), dernier=Max("mois"))
+    dates = [d for d in (bornes["premier"], anciens["premier"]) if d]
+    du = du or (min(dates) if dates else None)
+    dates = [d for d in (bornes["dernier"], anciens["dernier"]) if d]
+    au = au or (max(dates) if dates else None)
+    if du is None or au is None:
+        return 0, 0
+    mois = premier_jour(du)
+    total_mois = total_lignes = 0
+    while mois <= au:
+        fin = dernier_jour(mois)
+        with transaction.atomic():
+            total_lignes += _remplacer(Q(mois=mois), Activite.objects.filter(date__gte=mois, date__lte=fin))
+            ResumeAMettreAJour.objects.filter(mois=mois).delete()
+        total_mois += 1
+        mois = fin + datetime.timedelta(days=1)
+    logger.info("Résumés d'activité reconstruits : %s mois, %s lignes.", total_mois, total_lignes)
+    return total_mois, total_lignes
+
+
+# --- Starting the update right after commit -----------------------------------------------------------------------
+_kicker = TaskKicker(
+    "reporting.tasks.resumes_mettre_a_jour",
+    expires=KICK_EXPIRES,
+    label="Mise à jour des résumés d'activité",
+    thread_name="reporting-kick-resumes",
+)
+
+
+def kick():
+    """Update the marked slices now: inline without a broker; otherwise through the task (returns its thread)."""
+    return _kicker.run()
+
+
+# --- Reading the figures ------------------------------------------------------------------------------------------
+def _filtre(du, au, *, filtre=None, conseillers=None, structures=None, communes=None, type=None):
+    condition = Q(mois__gte=du, mois__lte=au)
+    if filtre is not None:
+        condition &= filtre
+    if conseillers is not None:
+        condition &= Q(conseiller__in=conseillers)
+    if structures is not None:
+        condition &= Q(structure__in=structures)
+    if communes is not None:
+        condition &= Q(commune__in=communes)
+    if type:
+        condition &= Q(type=type)
+    return condition
+
+
+def _somme(name, **kwargs):
+    return Coalesce(Sum(name, **kwargs), 0)
+
+
+def statistiques(du, au, *, filtre=None, conseillers=None, structures=None, communes=None, thematique=None, type=None):
+    """The figures of the live activities of the whole months from ``du`` to ``au``, read from the summary tables
+    (four queries): the same as ``accompagnements.statistiques.compute`` on the facts.
+
+    Optional filters: ``filtre`` a Q on the grain (``conseiller``, ``structure``, ``commune``, ``type``: the
+    visibility rules of ``accompagnements.selectors`` apply unchanged, e.g. ``Q(conseiller__user=user)``),
+    ``conseillers``, ``structures`` and ``communes`` (pks or querysets; a remote activity has no commune), one
+    ``thematique`` code (the activities that addressed it) and one activity ``type``."""
+    du, au = mois_entiers(du, au)
+    condition = _filtre(
+        du, au, filtre=filtre, conseillers=conseillers, structures=structures, communes=communes, type=type
+    )
+    if thematique:
+        lignes = ResumeThematique.objects.filter(condition, thematique=thematique)
+        par_thematique = (
+            ResumeCooccurrence.objects.filter(condition, thematique=thematique)
+            .values_list("autre")
+            .annotate(n=Sum("activites"))
+        )
+    else:
+        lignes = ResumeActivite.objects.filter(condition)
+        par_thematique = (
+            ResumeThematique.objects.filter(condition).values_list("thematique").annotate(n=Sum("activites"))
+        )
+    lignes = lignes.order_by()
+    # Aliased s_<name>: an aggregate named as a column would shadow it for the next ones.
+    sommes = lignes.aggregate(
+        **{f"s_{name}": _somme(name) for name in MESURES},
+        s_individuels=_somme("activites", filter=Q(type=c.INDIVIDUEL)),
+        s_collectifs=_somme("activites", filter=Q(type=c.COLLECTIF)),
+    )
+    sommes = {name[2:]: value for name, value in sommes.items()}
+    totals = {
+        **sommes,
+        "duree_totale": sommes["duree"],
+    }
+    people = {
+        "accompagnements": sommes["accompagnements"],
+        "nouveaux": sommes["nouveaux"],
+        **{
+            f"{attribut}__{code}": sommes[colonne(attribut, code)]
+            for attribut, vocabulary, _label in c.ATTRIBUTS_BENEFICIAIRE
+            for code, _code_label in vocabulary
+        },
+    }
+    months = {
+        row["mois"]: {"n_activites": row["n_activites"], "n_accompagnements": row["n_accompagnements"]}
+        for row in lignes.values("mois").annotate(
+            n_activites=Sum("activites"), n_accompagnements=Sum("accompagnements")
+        )
+    }
+    communes_counts = defaultdict(int)
+    for row in lignes.values("commune__code_insee", "commune__nom").annotate(n=Sum("accompagnements")):
+        key = (row["commune__code_insee"] or "", row["commune__nom"] or figures.SANS_COMMUNE)
+        communes_counts[key] += row["n"]
+    return figures.build(
+        du,
+        au,
+        totals=totals,
+        people=people,
+        months=months,
+        thematiques=dict(par_thematique.order_by()),
+        communes=dict(communes_counts),
+    )
+
+
+def beneficiaires_suivis(du, au, *, thematique=None, **filtres):
+    """Distinct followed beneficiaries (by consent) accompanied in the whole months from ``du`` to ``au``: one
+    query on the summary of followed people."""
+    du, au = mois_entiers(du, au)
+    lignes = ResumeBeneficiaire.objects.filter(_filtre(du, au, **filtres))
+    if thematique:
+        lignes = lignes.filter(thematique=thematique)
+    return lignes.order_by().aggregate(n=Count("beneficiaire", distinct=True))["n"]

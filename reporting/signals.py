@@ -1,0 +1,34 @@
+"""Every change to an activity or to one of its accompaniments marks its (month, conseiller) summary slice to update,
+in the transaction of the change (``reporting.resume.marquer``). An activity moved to another month marks both.
+
+Thématique rows are written with their activity (``accompagnements.services``), whose save marks the slice."""
+
+from django.db.models.signals import post_delete, post_init, post_save
+from django.dispatch import receiver
+
+from accompagnements.models import Accompagnement, Activite
+
+from . import resume
+
+
+@receiver(post_init, sender=Activite)
+def _remember_slice(sender, instance, **kwargs):
+    # Read from __dict__: a deferred field must not cost a query per loaded activity.
+    instance._tranche_resume = (instance.__dict__.get("conseiller_id"), instance.__dict__.get("date"))
+
+
+@receiver(post_save, sender=Activite)
+@receiver(post_delete, sender=Activite)
+def _activite_changed(sender, instance, **kwargs):
+    resume.marquer(instance.conseiller_id, instance.date)
+    origine = getattr(instance, "_tranche_resume", (None, None))
+    if origine[1] is not None and origine != (instance.conseiller_id, instance.date):
+        resume.marquer(*origine)
+    instance._tranche_resume = (instance.conseiller_id, instance.date)
+
+
+@receiver(post_save, sender=Accompagnement)
+@receiver(post_delete, sender=Accompagnement)
+def _accompagnement_changed(sender, instance, **kwargs):
+    activite = instance.activite
+    resume.marquer(activite.conseiller_id, activite.date)

@@ -1,0 +1,304 @@
+"""The summary tables give the same figures as the facts: on random activity logs (recorded, corrected, moved to
+another month and deleted through the services), for every filter the pages and the API use; and they are kept
+current by the update task, rebuilt by the nightly task and the command, at a grain coarser than the facts."""
+
+import datetime
+import random
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accompagnements import choices as c
+from accompagnements import services
+from accompagnements import statistiques as figures
+from accompagnements.models import Accompagnement, Activite, Beneficiaire
+from accounts.models import Role
+from reporting import resume
+from reporting.models import ResumeActivite, ResumeAMettreAJour, ResumeThematique
+from tests import factories
+
+D = datetime.date
+THEMES = [code for code, _label in c.THEMATIQUES_GENERALES]
+DEMARCHES = [code for code, _label in c.THEMATIQUES_ADMINISTRATIVES]
+
+
+def _conseiller(structure):
+    user = factories.MembershipFactory(structure=structure, role=Role.CONSEILLER).user
+    return factories.ConseillerFactory(user=user, prenom=user.first_name, nom=user.last_name)
+
+
+def _participants(rng, type_, beneficiaires):
+    P = services.Participants
+    if type_ == c.INDIVIDUEL:
+        if beneficiaires and rng.random() < 0.4:
+            return P(beneficiaires=[rng.choice(beneficiaires)])
+        return P(
+            anonyme={
+                "genre": rng.choice(c.GENRE)[0],
+                "tranche_age": rng.choice(c.TRANCHE_AGE)[0],
+                "statut_social": rng.choice(c.STATUT_SOCIAL)[0],
+            },
+            deja_accompagne=rng.random() < 0.3,
+        )
+    anonymes = rng.randint(1, 9)
+    genres = rng.randint(0, anonymes)
+    return P(
+        beneficiaires=rng.sample(beneficiaires, k=min(len(beneficiaires), rng.randint(0, 2))),
+        anonymes=anonymes,
+        repartition={"genre": {"feminin": genres, "masculin": anonymes - genres}},
+    )
+
+
+def _data(rng, communes, lieux):
+    type_ = rng.choice([c.INDIVIDUEL, c.INDIVIDUEL, c.COLLECTIF])
+    type_lieu = rng.choice([code for code, _label in c.TYPE_LIEU])
+    themes = rng.sample(THEMES, k=rng.randint(1, 3))
+    if rng.random() < 0.3:
+        themes = [*themes, c.AIDE_DEMARCHES] if c.AIDE_DEMARCHES not in themes else themes
+    if c.AIDE_DEMARCHES in themes:
+        themes += rng.sample(DEMARCHES, k=rng.randint(1, 2))
+    data = {
+        "type": type_,
+        "date": D(2025, 1, 1) + datetime.timedelta(days=rng.randint(0, 200)),
+        "duree": rng.choice([15, 29, 30, 45, 59, 60, 90, 119, 120, 180]),
+        "type_lieu": type_lieu,
+        "lieu": rng.choice(lieux) if type_lieu == c.LIEU_ACTIVITE else None,
+        # A remote activity may name a commune or not: it is counted without one either way.
+        "commune": rng.choice([*communes, None] if type_lieu == c.A_DISTANCE else communes),
+        "thematiques": themes,
+        "materiel": ["ordinateur"],
+    }
+    if type_ == c.INDIVIDUEL:
+        data["autonomie"] = "autonome"
+    else:
+        data.update(titre_atelier="Atelier", niveau="debutant")
+    return data
+
+
+def _random_log(seed):
+    """Three conseillers of two structures, about sixty activities over seven months: recorded, some corrected
+    (some to another month), some deleted; with followed people met several times."""
+    rng = random.Random(seed)
+    structures = [factories.StructureFactory(), factories.StructureFactory()]
+    communes = [factories.CommuneFactory() for _ in range(3)]
+    lieux = [factories.LieuFactory(structure=structures[0])]
+    conseillers = [_conseiller(structures[0]), _conseiller(structures[0]), _conseiller(structures[1])]
+    suivis = {
+        conseiller.pk: [
+            Beneficiaire.objects.create(
+                conseiller=conseiller,
+                prenom=f"P{i}",
+                nom=f"N{i}",
+                consentement_le=timezone.now(),
+                genre=rng.choice(c.GENRE)[0],
+            )
+            for i in range(3)
+        ]
+        for conseiller in conseillers
+    }
+    activites = []
+    for _ in range(60):
+        conseiller = rng.choice(conseillers)
+        data = _data(rng, communes, lieux)
+        activite = services.activite_create(
+            by=conseiller.user,
+            data=data,
+            participants=_participants(rng, data["type"], suivis[conseiller.pk]),
+        )
+        activites.append((conseiller, activite))
+    for conseiller, activite in rng.sample(activites, k=10):
+        data = _data(rng, communes, lieux)
+        services.activite_update(
+            activite=activite,
+            by=conseiller.user,
+            data=data,
+            participants=_participants(rng, data["type"], suivis[conseiller.pk]),
+        )
+    for conseiller, activite in rng.sample(activites, k=6):
+        activite.refresh_from_db()
+        if activite.supprimee_le is None:
+            services.activite_delete(activite=activite, by=conseiller.user)
+    return {"structures": structures, "communes": communes, "conseillers": conseillers}
+
+
+def _canon(stats):
+    """Everything a page or the API shows of a Statistiques."""
+    return {
+        "period": (stats.start, stats.end),
+        "chiffres": stats.chiffres,
+        "figures": {
+            figure.key: [(ligne.code, ligne.label, ligne.value) for ligne in figure.lignes] for figure in stats.figures
+        },  # fmt: skip
+    }
+
+
+def _raw(du, au, **filtres):
+    activites = Activite.objects.actives()
+    if "conseillers" in filtres:
+        activites = activites.filter(conseiller__in=filtres["conseillers"])
+    if "structures" in filtres:
+        activites = activites.filter(structure__in=filtres["structures"])
+    if "communes" in filtres:
+        activites = activites.filter(commune__in=filtres["communes"]).exclude(type_lieu=c.A_DISTANCE)
+    if "thematique" in filtres:
+        activites = activites.filter(thematiques_rows__thematique=filtres["thematique"])
+    if "type" in filtres:
+        activites = activites.filter(type=filtres["type"])
+    return activites, figures.compute(activites, du, au)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_summaries_give_the_figures_of_the_facts_for_every_filter(db, seed):
+    log = _random_log(seed)
+    resume.mettre_a_jour()  # what the task does after the commits
+    assert not ResumeAMettreAJour.objects.exists()
+    conseiller, other = log["conseillers"][0], log["conseillers"][2]
+    cases = [
+        {},
+        {"conseillers": [conseiller.pk]},
+        {"structures": [log["structures"][1].pk]},
+        {"communes": [log["communes"][0].pk]},
+        {"thematique": "email"},
+        {"thematique": c.AIDE_DEMARCHES},
+        {"type": c.COLLECTIF},
+        {"type": c.INDIVIDUEL, "conseillers": [other.pk]},
+    ]
+    for du, au in [(D(2025, 1, 1), D(2025, 12, 31)), (D(2025, 3, 1), D(2025, 4, 30)), (D(2025, 2, 1), D(2025, 2, 28))]:
+        for filtres in cases:
+            activites, attendu = _raw(du, au, **filtres)
+            assert _canon(resume.statistiques(du, au, **filtres)) == _canon(attendu), (du, au, filtres)
+            suivis = (
+                Accompagnement.objects.filter(
+                    activite__in=activites.filter(date__gte=du, date__lte=au).values("pk"), beneficiaire__isnull=False
+                )
+                .aggregate(n=Count("beneficiaire", distinct=True))["n"]
+            )  # fmt: skip
+            assert resume.beneficiaires_suivis(du, au, **filtres) == suivis, (du, au, filtres)
+
+
+def test_the_visibility_filter_of_the_pages_applies_to_the_summaries(db):
+    log = _random_log(4)
+    resume.mettre_a_jour()
+    user = log["conseillers"][0].user
+    vue = Q(conseiller__user=user) | Q(structure__in=[log["structures"][1].pk])
+    activites = Activite.objects.actives().filter(vue)
+    du, au = D(2025, 1, 1), D(2025, 12, 31)
+    assert _canon(resume.statistiques(du, au, filtre=vue)) == _canon(figures.compute(activites, du, au))
+
+
+def test_a_period_is_read_in_whole_months(db):
+    du, au = resume.mois_entiers(D(2025, 3, 14), D(2025, 4, 2))
+    assert (du, au) == (D(2025, 3, 1), D(2025, 4, 30))
+    assert resume.mois_entiers(D(2024, 2, 29), D(2024, 2, 29)) == (D(2024, 2, 1), D(2024, 2, 29))
+
+
+def test_summary_is_at_least_ten_times_coarser_than_the_facts(db):
+    """One conseiller's month in one commune: 30 activities make one summary row per activity type."""
+    structure = factories.StructureFactory()
+    conseiller = _conseiller(structure)
+    for day in range(1, 31):
+        services.activite_create(
+            by=conseiller.user,
+            data={
+                "type": c.INDIVIDUEL,
+                "date": D(2025, 6, day),
+                "duree": 30,
+                "type_lieu": c.DOMICILE,
+                "commune": structure.commune,
+                "thematiques": ["email"],
+                "materiel": ["ordinateur"],
+                "autonomie": "autonome",
+            },
+            participants=services.Participants(anonyme={"genre": "feminin"}),
+        )
+    resume.mettre_a_jour()
+    assert ResumeActivite.objects.count() * 10 <= Activite.objects.count()
+    assert ResumeThematique.objects.count() * 10 <= Activite.objects.count()
+
+
+def test_a_change_marks_its_slice_and_the_update_recomputes_only_marked_slices(db):
+    structure = factories.StructureFactory()
+    conseiller = _conseiller(structure)
+    data = {
+        "type": c.INDIVIDUEL,
+        "date": D(2025, 5, 10),
+        "duree": 30,
+        "type_lieu": c.A_DISTANCE,
+        "commune": None,
+        "thematiques": ["email"],
+        "materiel": ["ordinateur"],
+        "autonomie": "autonome",
+    }
+    activite = services.activite_create(by=conseiller.user, data=data)
+    assert list(ResumeAMettreAJour.objects.values_list("mois", "conseiller")) == [(D(2025, 5, 1), conseiller.pk)]
+    assert resume.mettre_a_jour() == 1
+    assert resume.statistiques(D(2025, 5, 1), D(2025, 5, 31)).chiffres["activites"] == 1
+    # Moved to June: both months are recomputed.
+    services.activite_update(activite=activite, by=conseiller.user, data={**data, "date": D(2025, 6, 3)})
+    assert set(ResumeAMettreAJour.objects.values_list("mois", flat=True)) == {D(2025, 5, 1), D(2025, 6, 1)}
+    assert resume.mettre_a_jour() == 2
+    assert resume.statistiques(D(2025, 5, 1), D(2025, 5, 31)).chiffres["activites"] == 0
+    assert resume.statistiques(D(2025, 6, 1), D(2025, 6, 30)).chiffres["activites"] == 1
+    services.activite_delete(activite=activite, by=conseiller.user)
+    resume.mettre_a_jour()
+    assert resume.statistiques(D(2025, 6, 1), D(2025, 6, 30)).chiffres["activites"] == 0
+    assert resume.mettre_a_jour() == 0  # nothing left: running again does nothing
+
+
+def test_the_update_runs_after_commit_without_a_broker(db, django_capture_on_commit_callbacks):
+    structure = factories.StructureFactory()
+    conseiller = _conseiller(structure)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.activite_create(
+            by=conseiller.user,
+            data={
+                "type": c.INDIVIDUEL,
+                "date": D(2025, 5, 10),
+                "duree": 30,
+                "type_lieu": c.A_DISTANCE,
+                "thematiques": ["email"],
+                "materiel": ["ordinateur"],
+                "autonomie": "autonome",
+            },
+        )
+    assert len(callbacks) == 1  # one update per transaction, however many rows it changed
+    assert not ResumeAMettreAJour.objects.exists()
+    assert ResumeActivite.objects.get().activites == 1
+
+
+def test_nightly_rebuild_repairs_what_an_update_missed(db):
+    log = _random_log(5)
+    resume.mettre_a_jour()
+    attendu = _canon(resume.statistiques(D(2025, 1, 1), D(2025, 12, 31)))
+    # A row damaged or lost (a bug, a restore): the rebuild recomputes everything from the facts.
+    ResumeActivite.objects.filter(pk=ResumeActivite.objects.first().pk).delete()
+    ResumeThematique.objects.update(activites=0)
+    assert _canon(resume.statistiques(D(2025, 1, 1), D(2025, 12, 31))) != attendu
+    mois, lignes = resume.reconstruire()
+    assert mois == 7 + 1 - 1 or mois >= 7  # January to July at least (corrections may move activities)
+    assert lignes == ResumeActivite.objects.count()
+    assert _canon(resume.statistiques(D(2025, 1, 1), D(2025, 12, 31))) == attendu
+    assert log
+
+
+def test_rebuild_command_rebuilds_a_period_and_refuses_bad_months(db, capsys):
+    _random_log(6)
+    ResumeActivite.objects.all().delete()
+    call_command("resumes_reconstruire", "--du", "2025-02", "--au", "2025-03")
+    assert "2 mois reconstruit(s)" in capsys.readouterr().out
+    assert set(ResumeActivite.objects.values_list("mois", flat=True)) <= {D(2025, 2, 1), D(2025, 3, 1)}
+    with pytest.raises(CommandError, match="Mois invalide"):
+        call_command("resumes_reconstruire", "--du", "2025-13")
+    with pytest.raises(CommandError, match="précéder"):
+        call_command("resumes_reconstruire", "--du", "2025-04", "--au", "2025-03")
+
+
+def test_reading_the_figures_takes_four_queries_whatever_the_data(db, django_assert_num_queries):
+    _random_log(7)
+    resume.mettre_a_jour()
+    with django_assert_num_queries(4):
+        resume.statistiques(D(2025, 1, 1), D(2025, 12, 31), structures=[1])
+    with django_assert_num_queries(4):
+        resume.statistiques(D(2025, 1, 1), D(2025, 12, 31), thematique="email")
