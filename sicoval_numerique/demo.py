@@ -13,6 +13,7 @@ from django.utils import timezone
 from stdnum import luhn
 from stdnum.fr import siret as siret_module
 
+from accompagnements.models import Activite
 from accounts.models import Role, User
 from financements.reference import load_baremes
 from structures import choices
@@ -381,6 +382,7 @@ def load_demo(*, activites=True):
     postes = load_postes_demo(structures=structures, staff=staff)
     ines = next((user for user in users if user.email == f"conseiller@{DEMO_DOMAIN}"), None)
     activites = load_activites_demo(ines_user=ines, staff=staff) if activites else 0
+    rapport = _rapport_demo() if Activite.objects.exists() else None
     seances = load_ateliers_demo(structures=structures, lieux=lieux, staff=staff, ines_user=ines)
     load_aidants_demo(structures=structures, staff=staff)
     client_api = load_partenaires_demo(structures=structures, staff=staff)
@@ -393,4 +395,18 @@ def load_demo(*, activites=True):
         "users": users,
         "postes": postes,
         "client_api": client_api,
+        "rapport": rapport,
     }
+
+
+def _rapport_demo():
+    """Last month's territorial report in the archive, as the 1st of the month leaves it (built; the e-mails to
+    staff and funders are the beat's job)."""
+    from reporting import rapports
+    from reporting.models import Rapport, StatutRapport, TypeRapport
+
+    du, au = rapports.mois_precedent(timezone.localdate())
+    rapport, _created = Rapport.objects.get_or_create(type=TypeRapport.MENSUEL, du=du, au=au)
+    if rapport.statut != StatutRapport.PRET:
+        rapports.rapport_construire(rapport)
+    return rapport

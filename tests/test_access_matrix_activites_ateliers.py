@@ -35,6 +35,7 @@ from ateliers.models import Atelier, Carnet, CommandePass, Inscription, PassNume
 from conseillers.models import Conseiller
 from financements.models import Financeur
 from notifications.models import Email
+from reporting import resume
 from sicoval_numerique.demo import load_demo
 from structures.models import Membership
 from tests import factories
@@ -189,6 +190,7 @@ def _build(activites):
         nadia=nadia,
     )
     assert all(data["b"].values()) and all(data["a"].values()), (data["b"], data["a"])
+    resume.mettre_a_jour()  # what the summaries' task does after the commits (the test's transaction never commits)
     return data
 
 

@@ -17,7 +17,7 @@ from notifications.models import Email, StatutEmail
 from notifications.tasks import relay_outbox
 from tests import factories
 from tests.notifications.helpers import ADDRESS, broker, enqueue
-from tests.test_celery_worker import REDIS_TEST_DB, TASK_TIMEOUT, redis_url, wait_for
+from tests.workers import REDIS_TEST_DB, TASK_TIMEOUT, redis_url, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

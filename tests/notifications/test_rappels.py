@@ -391,7 +391,7 @@ def test_a_real_worker_runs_a_family_twice_and_the_reminder_leaves_once(mail_wor
 
     from accompagnements.models import Activite
     from conseillers.models import Affectation
-    from tests.test_celery_worker import REDIS_TEST_DB, TASK_TIMEOUT, redis_url, wait_for
+    from tests.workers import REDIS_TEST_DB, TASK_TIMEOUT, redis_url, wait_for
 
     from .helpers import broker
 

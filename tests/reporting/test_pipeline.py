@@ -4,16 +4,9 @@ worker publishes itself, and land in files. A report asked for on the page is bu
 report is built and e-mailed to staff and funders; a workshop reminder leaves at its moment."""
 
 import datetime
-import os
-import subprocess
-import sys
-import uuid
-from contextlib import contextmanager
 
 import pytest
-import redis
 import time_machine
-from django.conf import settings
 from django.utils import timezone
 
 from accompagnements import services as activites
@@ -24,25 +17,13 @@ from notifications.tasks import rappels_famille
 from reporting import rapports, resume
 from reporting.models import Rapport, ResumeActivite, ResumeAMettreAJour, StatutRapport, TypeRapport
 from reporting.tasks_rapports import rapport_mensuel
-from sicoval_numerique.celery import app as celery_app
 from tests import factories
-from tests.notifications.helpers import broker
+from tests.notifications.helpers import broker, default_queue
 from tests.reporting.test_rapports import conseiller_de, key_numbers, pdf_strings, record
-from tests.test_celery_worker import REDIS_TEST_DB, WORKER_START_TIMEOUT, database_url_of_this_test, redis_url, wait_for
+from tests.workers import REDIS_TEST_DB, celery_worker, redis_url, wait_for
 
 # A report takes one to three seconds to build here; the worker also starts Django and WeasyPrint.
 BUILD_TIMEOUT = 90
-
-
-@contextmanager
-def default_queue(name):
-    """Tasks published here without a queue (a report's build, after commit) go to the worker's queue."""
-    saved = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = name
-    try:
-        yield
-    finally:
-        celery_app.conf.task_default_queue = saved
 
 
 @pytest.fixture
@@ -50,45 +31,12 @@ def pipeline(services, transactional_db, tmp_path):
     """A real worker (pool solo) on a queue of its own, against Redis and the test database, whose e-mails land in
     ``tmp_path / "mails"``; this process publishes to the same Redis, to that queue. Yields (queue, mail directory,
     worker log)."""
-    queue = f"test-pipeline-{uuid.uuid4().hex[:12]}"
     mails = tmp_path / "mails"
     mails.mkdir()
-    log_path = tmp_path / "worker.log"
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.reporting.worker_settings",
-        "TEST_EMAIL_FILE_PATH": str(mails),
-        "TEST_CELERY_QUEUE": queue,
-        "CELERY_USE_BROKER_IN_TESTS": "1",
-        "DATABASE_URL": database_url_of_this_test(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": redis_url(REDIS_TEST_DB),
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "sicoval_numerique", "worker", "--pool=solo", "-c", "1",
-               "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info", "-Q", queue,
-               "-n", f"{queue}@%h"]  # fmt: skip
-    with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603
-            command, cwd=settings.BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        ready = wait_for(lambda: " ready." in log_path.read_text() or process.poll() is not None, WORKER_START_TIMEOUT)
-        assert ready and process.poll() is None, "le worker n'a pas démarré :\n" + log_path.read_text()
-        with broker(redis_url(REDIS_TEST_DB)), default_queue(queue):
-            yield queue, mails, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        print(log_path.read_text())  # shown by pytest when the test fails
-        client = redis.Redis.from_url(redis_url(REDIS_TEST_DB), socket_connect_timeout=2, socket_timeout=2)
-        leftovers = list(client.scan_iter(match=f"*{queue}*"))
-        if leftovers:
-            client.delete(*leftovers)
+    settings_module, env = "tests.reporting.worker_settings", {"TEST_EMAIL_FILE_PATH": str(mails)}
+    worker = celery_worker(tmp_path, prefix="test-pipeline", settings_module=settings_module, env=env)
+    with worker as (queue, log), broker(redis_url(REDIS_TEST_DB)), default_queue(queue):
+        yield queue, mails, log
 
 
 def sent_to(mails):

@@ -12,6 +12,8 @@ from conseillers import selectors as postes
 from conseillers.models import Conseiller, Contrat, Formation, Poste
 from financements import selectors as finances
 from financements.models import Avoir, Convention, LigneFinancement, Versement
+from reporting.models import Rapport, ResumeActivite, StatutRapport, TypeRapport
+from reporting.rapports import mois_precedent
 from sicoval_numerique.demo import DEMO_PASSWORD
 from structures import lieux_standard
 from structures.models import ArretItinerant, Commune, Lieu, Membership, Structure
@@ -36,6 +38,7 @@ def counts():
         LigneFinancement,
         Versement,
         Avoir,
+        Rapport,
     )
     return {model.__name__: model.objects.count() for model in models}
 
@@ -54,6 +57,16 @@ def test_demo_loads_the_sicoval_with_one_login_per_role(capsys):
         assert user.check_password(DEMO_PASSWORD)
         assert user.email in output
     assert DEMO_PASSWORD in output
+
+
+def test_demo_archive_holds_last_months_report_built_from_the_summaries(capsys):
+    call_command("load_demo", "--force")
+    du, au = mois_precedent(timezone.localdate())
+    rapport = Rapport.objects.get()
+    assert (rapport.type, rapport.du, rapport.au, rapport.statut) == (TypeRapport.MENSUEL, du, au, StatutRapport.PRET)
+    assert bytes(rapport.pdf).startswith(b"%PDF-") and bytes(rapport.xlsx).startswith(b"PK")
+    assert ResumeActivite.objects.exists()
+    assert "Rapport mensuel de démonstration" in capsys.readouterr().out
 
 
 def test_demo_twice_changes_nothing():

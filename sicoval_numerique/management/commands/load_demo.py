@@ -25,6 +25,12 @@ class Command(BaseCommand):
                 f"{result['stops']} nouvel(s) arrêt(s) du bus numérique."
             )
         )
+        rapport = result.get("rapport")
+        if rapport is not None:
+            self.stdout.write(
+                f"Rapport mensuel de démonstration : {rapport.periode_libelle} ({rapport.get_statut_display().lower()})"
+                f", {settings.SITE_URL.rstrip('/')}{reverse('reporting:rapport', args=[rapport.uuid])}"
+            )
         roles = {
             "coordination": "équipe Sicoval (double authentification à configurer à la 1re connexion)",
             "referent": "référent de la mairie de Ramonville-Saint-Agne",
