@@ -2,28 +2,19 @@
 no month picker), a commune of the territory and a structure of the user's scope."""
 
 import calendar
-import datetime
-import re
 
-from dateutil.relativedelta import relativedelta
 from django import forms
 from django.utils import timezone
 
+from sicoval_numerique.forms import MoisField, douze_derniers_mois
 from structures.selectors import communes_territoire
 
-# Months outside this range mean nothing for the programme and would overflow month arithmetic.
-MOIS_MIN = datetime.date(2000, 1, 1)
-MOIS_MAX = datetime.date(2100, 12, 1)
 MOIS_MAX_PAR_PERIODE = 120
-MOIS_PAR_DEFAUT = 12
-_MOIS_ISO = re.compile(r"^(\d{4})-(\d{1,2})$")  # 2024-09, as <input type="month"> sends it
-_MOIS_FR = re.compile(r"^(\d{1,2})/(\d{4})$")  # 09/2024, as people type it
 
 
 def periode_par_defaut(today=None):
     """The last twelve whole months, ending with the current month: (first day, last day)."""
-    today = today or timezone.localdate()
-    return today.replace(day=1) - relativedelta(months=MOIS_PAR_DEFAUT - 1), fin_du_mois(today)
+    return douze_derniers_mois(today or timezone.localdate())
 
 
 def fin_du_mois(day):
@@ -32,48 +23,6 @@ def fin_du_mois(day):
 
 def mois_iso(day):
     return f"{day:%Y-%m}"
-
-
-class MoisInput(forms.TextInput):
-    input_type = "month"
-
-
-class MoisField(forms.Field):
-    """A month, cleaned as its first day."""
-
-    widget = MoisInput
-    default_error_messages = {
-        "invalid": "Saisissez un mois au format AAAA-MM, par exemple 2024-09.",
-        "out_of_range": "Choisissez un mois entre janvier 2000 et décembre 2100.",
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", "Format AAAA-MM, par exemple 2024-09.")
-        super().__init__(**kwargs)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        # Where the browser has no month picker the field is a text field: say what to type (RGAA 11.10).
-        attrs.update({"placeholder": "AAAA-MM", "min": "2000-01", "max": "2100-12", "autocomplete": "off"})
-        return attrs
-
-    def to_python(self, value):
-        value = (value or "").strip()
-        if not value:
-            return None
-        match = _MOIS_ISO.match(value)
-        if match:
-            year, month = int(match[1]), int(match[2])
-        elif match := _MOIS_FR.match(value):
-            month, year = int(match[1]), int(match[2])
-        else:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        if not 1 <= month <= 12:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        day = datetime.date(year, month, 1) if 1 <= year <= 9999 else None
-        if day is None or not MOIS_MIN <= day <= MOIS_MAX:
-            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
-        return day
 
 
 class ChoixField(forms.ModelChoiceField):

@@ -8,6 +8,9 @@ from django import forms
 
 _MOIS = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
 _MOIS_FR = re.compile(r"^\s*(?:(\d{1,2})/)?(\d{1,2})/(\d{4})\s*$")
+# Months outside this range mean nothing for the programme and would overflow month arithmetic.
+MOIS_MIN = datetime.date(2000, 1, 1)
+MOIS_MAX = datetime.date(2100, 12, 31)
 
 
 class MoisInput(forms.DateInput):
@@ -16,19 +19,34 @@ class MoisInput(forms.DateInput):
     input_type = "month"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs={"placeholder": "AAAA-MM", **(attrs or {})}, format="%Y-%m")
+        super().__init__(attrs=attrs, format="%Y-%m")
 
 
 class MoisField(forms.DateField):
-    """A whole month, typed AAAA-MM (what a month picker sends), MM/AAAA, or as any date of the month (AAAA-MM-JJ or
-    JJ/MM/AAAA, as older links carry): the first day of the month, or its last day with ``fin=True``."""
+    """A whole month, typed AAAA-MM (what a month picker sends) or MM/AAAA, or given as any date of the month
+    (AAAA-MM-JJ or JJ/MM/AAAA, as older links carry): the first day of the month, or its last day with
+    ``fin=True``."""
 
     widget = MoisInput
-    default_error_messages = {"invalid": "Saisissez un mois valide, par exemple 2025-01 (janvier 2025)."}
+    default_error_messages = {
+        "invalid": "Saisissez un mois au format AAAA-MM, par exemple 2024-09.",
+        "out_of_range": "Choisissez un mois entre janvier 2000 et décembre 2100.",
+    }
 
     def __init__(self, *, fin=False, **kwargs):
         self.fin = fin
+        kwargs.setdefault("help_text", "Format AAAA-MM, par exemple 2024-09.")
         super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        # Where the browser has no month picker the field is a text field: say what to type (RGAA 11.10).
+        attrs.update({"placeholder": "AAAA-MM", "min": f"{MOIS_MIN:%Y-%m}", "max": f"{MOIS_MAX:%Y-%m}"})
+        attrs["autocomplete"] = "off"
+        return attrs
+
+    def _invalid(self, code="invalid"):
+        return forms.ValidationError(self.error_messages[code], code=code)
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -44,21 +62,18 @@ class MoisField(forms.DateField):
             elif french:
                 day, month, year = french[1], int(french[2]), int(french[3])
             else:
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+                raise self._invalid()
             if not 1 <= month <= 12 or not 1 <= year <= 9999:
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+                raise self._invalid()
             if day is not None:
                 try:
                     datetime.date(year, month, int(day))
                 except ValueError:
-                    raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+                    raise self._invalid() from None
+        if not MOIS_MIN <= datetime.date(year, month, 1) <= MOIS_MAX:
+            raise self._invalid("out_of_range")
         last = calendar.monthrange(year, month)[1]
         return datetime.date(year, month, last if self.fin else 1)
-
-
-# Months outside this range mean nothing for the programme and would overflow month arithmetic.
-MOIS_MIN = datetime.date(2000, 1, 1)
-MOIS_MAX = datetime.date(2100, 12, 31)
 
 
 class PeriodeMoisForm(forms.Form):
@@ -66,19 +81,11 @@ class PeriodeMoisForm(forms.Form):
     last): the figures of the platform are kept by month. Subclasses may rename the fields."""
 
     start_field, end_field = "du", "au"
-    du = MoisField(
-        label="Du mois", help_text="Un mois, par exemple 2025-01.", error_messages={"required": "Indiquez le mois."}
-    )
-    au = MoisField(
-        label="Au mois", fin=True, help_text="Un mois, inclus.", error_messages={"required": "Indiquez le mois."}
-    )
+    du = MoisField(label="Du mois", error_messages={"required": "Indiquez le mois."})
+    au = MoisField(label="Au mois (inclus)", fin=True, error_messages={"required": "Indiquez le mois."})
 
     def clean(self):
         data = super().clean()
-        for name in (self.start_field, self.end_field):
-            value = data.get(name)
-            if value is not None and not MOIS_MIN <= value <= MOIS_MAX:
-                self.add_error(name, f"Choisissez un mois entre {MOIS_MIN:%m/%Y} et {MOIS_MAX:%m/%Y}.")
         start, end = data.get(self.start_field), data.get(self.end_field)
         if start and end and start > end:
             self.add_error(self.end_field, "Le mois de fin doit suivre le mois de début.")

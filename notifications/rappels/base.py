@@ -5,6 +5,7 @@ computes for an object (``Rappel``: who, which object and kind, its moment and i
 A family answers two questions: which reminders have their moment in a period (``rappels``, for a run), and what its
 e-mails look like for real objects of the database (``exemples``, for staff's preview, whatever their moment)."""
 
+import abc
 import datetime
 from dataclasses import dataclass, field
 
@@ -181,8 +182,9 @@ def url(name, *args):
 
 
 # --- Families ----------------------------------------------------------------------------------------------------
-class Famille:
-    """A family of reminders. Subclasses set the class attributes and implement ``objets`` and ``rappels_pour``."""
+class Famille(abc.ABC):
+    """A family of reminders. Subclasses set the class attributes and implement ``echeancier``, ``objets`` and
+    ``rappels_pour``."""
 
     code = ""
     libelle = ""
@@ -199,25 +201,25 @@ class Famille:
     def defauts(self):
         return {p.nom: p.defaut for p in self.parametres}
 
+    @abc.abstractmethod
     def echeancier(self, params):
         """When the reminders leave, in French, with staff's current delays."""
-        raise NotImplementedError
 
     def verifier(self, params):
         """Checks across parameters: {parameter name: French message}."""
         return {}
 
+    @abc.abstractmethod
     def objets(self, *, now, params, depuis):
         """The objects that may have a reminder whose moment falls between ``depuis`` and ``now``; with ``depuis``
         None, the objects nearest to come first (for the preview)."""
-        raise NotImplementedError
 
     def annuaire(self, objets):
         return Annuaire()
 
+    @abc.abstractmethod
     def rappels_pour(self, objet, *, params, annuaire):
         """The reminders of one object, every kind, with their moments (whenever they fall)."""
-        raise NotImplementedError
 
     def rappels(self, *, now, params, depuis):
         """Every reminder whose moment falls between ``depuis`` and ``now`` and that was due (its object was

@@ -222,7 +222,7 @@ def test_only_staff(client, territoire):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"du": "pas une date"}, "Saisissez un mois valide"),
+        ({"du": "pas une date"}, "Saisissez un mois au format AAAA-MM"),
         ({"du": "2024-05", "au": "2024-04"}, "Le mois de fin doit suivre le mois de début."),
         ({"du": "1800-01"}, "Choisissez un mois entre"),
     ],

@@ -404,9 +404,9 @@ def test_the_progress_fragment_shows_the_current_step(staff_client, staff_user):
     ("du", "au", "message"),
     [
         ("2025-10", "2025-09", "Le dernier mois doit être le même que le premier ou le suivre."),
-        ("2025-10", "2999-01", "La période ne peut pas dépasser le mois en cours"),
+        ("2025-10", "2099-01", "La période ne peut pas dépasser le mois en cours"),
         ("2010-01", "2025-10", "La période ne peut pas dépasser dix ans (120 mois) : elle en compte 190."),
-        ("octobre", "2025-10", "Saisissez un mois valide, par exemple 2025-01 (janvier 2025)."),
+        ("octobre", "2025-10", "Saisissez un mois au format AAAA-MM, par exemple 2024-09."),
         ("", "2025-10", "Ce champ est obligatoire."),
     ],
 )
