@@ -252,7 +252,8 @@ def test_back_office_page(page, live_server, demo, name):
 
 
 def test_back_office_phone(phone_page, live_server, demo):
-    """Conseillers and référents often work from a phone: the place form and the structures list fit there too."""
+    """Conseillers and référents often work from a phone: the place form, the structures list, the dashboard and
+    the reports fit there too."""
     page = phone_page
     _staff(page, live_server, demo)
     for path in (
@@ -263,6 +264,11 @@ def test_back_office_phone(phone_page, live_server, demo):
         reverse("ateliers:gestion_ateliers"),
         reverse("ateliers:gestion_appel", args=[demo["seances"][-1].uuid]),
         reverse("aidants:annuaire"),
+        reverse("reporting:tableau"),
+        reverse("reporting:rapports"),
+        reverse("reporting:rapport_demander"),
+        reverse("notifications:rappels"),
+        reverse("statistiques_publiques:index"),
     ):
         check_axe(page, goto(page, path))
         width = page.evaluate("document.documentElement.scrollWidth")
