@@ -72,6 +72,13 @@ class Activite(models.Model):
     notes = models.TextField("notes", blank=True, help_text="Visibles de vous seul.")
     source = models.CharField("source", max_length=15, choices=c.Source.CHOICES, default=c.Source.SAISIE)
     id_externe = models.CharField("identifiant dans l'outil national", max_length=64, blank=True)
+    empreinte_externe = models.CharField(
+        "empreinte de la version importée",
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Ce qui a été importé, résumé : un nouvel import identique ne change rien.",
+    )
     supprimee_le = models.DateTimeField("supprimée le", null=True, blank=True)
     created_at = models.DateTimeField("enregistrée le", auto_now_add=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
@@ -103,8 +110,9 @@ class Activite(models.Model):
                 condition=Q(type=c.COLLECTIF) | Q(participants=1),
                 name="activite_individuelle_un_participant",
             ),
+            # The national tool's id is one key whatever the channel (file or API): never two copies.
             models.UniqueConstraint(
-                fields=["source", "id_externe"],
+                fields=["id_externe"],
                 condition=~Q(id_externe=""),
                 name="activite_id_externe_unique",
             ),

@@ -244,6 +244,13 @@ class Lieu(models.Model):
     presentation_resume = models.CharField("présentation courte", max_length=280, blank=True)
     presentation_detail = models.TextField("présentation détaillée", blank=True)
     source = models.CharField("source", max_length=200, blank=True)
+    id_source = models.CharField(
+        "identifiant chez le producteur",
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text="L'« id » du lieu dans le fichier importé (cartographie nationale ou autre producteur).",
+    )
     itinerance = models.CharField(
         "itinérance", max_length=10, choices=choices.Itinerance.choices, default=choices.Itinerance.FIXE
     )

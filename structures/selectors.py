@@ -1,5 +1,7 @@
 """Every read that encodes visibility. Views and API endpoints scope through these, never on their own."""
 
+import unicodedata
+
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
@@ -129,3 +131,24 @@ def territoire_summary():
 def structure_history(structure, *, limit=30):
     """The last changes of a structure with what changed, in a fixed number of queries whatever their number."""
     return history_entries([structure.history.all()], limit=limit)
+
+
+def normalise_nom(name):
+    """A name for comparisons: no accents, no case, no punctuation, without « de », « la »… (« Médiathèque de
+    l'Envol » and « mediatheque envol » are the same)."""
+    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()
+    words = [
+        w
+        for w in "".join(c if c.isalnum() else " " for c in text).split()
+        if w not in {"de", "du", "la", "le", "l", "d", "des"}
+    ]
+    return " ".join(words)
+
+
+def lieux_par_nom(codes_insee):
+    """The places (published or not) of these communes, keyed by (INSEE code, normalised name): how a place named
+    in another tool is found here. One query."""
+    index = {}
+    for lieu in Lieu.objects.filter(commune__code_insee__in=set(codes_insee)).select_related("commune"):
+        index.setdefault((lieu.commune.code_insee, normalise_nom(lieu.nom)), lieu)
+    return index

@@ -2,7 +2,6 @@
 the acting user in the history."""
 
 import difflib
-import unicodedata
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -12,7 +11,7 @@ from partenaires.actor import acts_for, history_user, is_api
 
 from . import choices
 from .models import ArretItinerant, Lieu, Membership, Structure
-from .selectors import structures_editable_by
+from .selectors import normalise_nom, structures_editable_by
 
 STRUCTURE_EDITABLE_FIELDS = [
     "nom",
@@ -48,19 +47,9 @@ STRUCTURE_STAFF_ONLY_FIELDS = {
 REFERENT_GRANTABLE_ROLES = {Role.REFERENT, Role.CONSEILLER, Role.AIDANT}
 
 
-def _normalise(name):
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    words = [
-        w
-        for w in "".join(c if c.isalnum() else " " for c in text).split()
-        if w not in {"de", "du", "la", "le", "l", "d", "des"}
-    ]
-    return " ".join(words)
-
-
 def structure_find_similar(*, nom, commune, exclude_pk=None, threshold=0.85):
     """Structures of the same commune whose name looks like ``nom`` (possible duplicates to confirm)."""
-    target = _normalise(nom)
+    target = normalise_nom(nom)
     if not target:
         return []
     candidates = Structure.objects.filter(commune=commune).only("pk", "uuid", "nom", "commune_id")
@@ -68,7 +57,7 @@ def structure_find_similar(*, nom, commune, exclude_pk=None, threshold=0.85):
         candidates = candidates.exclude(pk=exclude_pk)
     similar = []
     for structure in candidates:
-        other = _normalise(structure.nom)
+        other = normalise_nom(structure.nom)
         ratio = difflib.SequenceMatcher(None, target, other).ratio()
         if ratio >= threshold or (len(other) > 3 and (other in target or target in other)):
             similar.append(structure)

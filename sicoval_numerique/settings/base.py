@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "aidants",
     "partenaires",
     "reporting",
+    "imports",
 ]
 
 MIDDLEWARE = [
