@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accompagnements', '0001_initial'),
         ('conseillers', '0001_initial'),
-        ('structures', '0002_historicallieu_id_source_lieu_id_source'),
+        ('structures', '0002_lieu_id_source'),
     ]
 
     operations = [
