@@ -150,7 +150,8 @@ def row(accompagnement, *, team):
         "Genre du bénéficiaire": GENRE_LABELS.get(accompagnement.genre, ""),
         "Tranche d’âge du bénéficiaire": TRANCHE_AGE_LABELS.get(accompagnement.tranche_age, ""),
         "Statut du bénéficiaire": STATUT_LABELS.get(accompagnement.statut_social, ""),
-        "ID CRA": str(activite.uuid),
+        # An activity imported from the national tool keeps its id there: exported, it comes back to itself.
+        "ID CRA": activite.id_externe or str(activite.uuid),
     }
     if team:
         conseiller = activite.conseiller

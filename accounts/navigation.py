@@ -49,5 +49,6 @@ def navigation_for(request):
         items.append(("financements:overview", "Financements"))
         items.append(("reporting:tableau", "Pilotage"))
     if "staff" in roles:
+        items.append(("imports:liste", "Imports"))
         items.append(("admin:index", "Administration"))
     return [(reverse(name), label) for name, label in items]

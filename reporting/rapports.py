@@ -19,7 +19,6 @@ Logs carry the report's uuid only.
 
 import datetime
 import logging
-import threading
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -31,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from notifications.services import email_enqueue
+from sicoval_numerique.kicker import publier
 
 from . import rapports_documents as documents
 from .models import Rapport, StatutRapport, TypeRapport
@@ -167,25 +167,8 @@ def rapport_relancer(*, rapport, by):
 
 
 def publier_construction(uuid):
-    """Start the build of report ``uuid``: inline without a broker (quick start, tests), else published from a
-    background thread. A failed publication only logs: the sweeper builds reports left waiting."""
-    from .tasks_rapports import rapport_construire as task
-
-    if task.app.conf.task_always_eager:
-        task.apply(args=(uuid,))
-        return None
-
-    def publish():
-        try:
-            task.apply_async(args=(uuid,), retry=False)
-        except Exception as error:  # broker down or hung: the sweeper builds it
-            logger.warning(
-                "Préparation du rapport %s non publiée (%s) ; elle sera relancée.", uuid, type(error).__name__
-            )
-
-    thread = threading.Thread(target=publish, name="reporting-publier-rapport", daemon=True)
-    thread.start()
-    return thread
+    """Start the build of report ``uuid`` (see ``kicker.publier``); the sweeper builds reports left waiting."""
+    return publier("reporting.tasks.rapport_construire", uuid, label=f"Préparation du rapport {uuid}")
 
 
 # --- Building ----------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from structures.territoire import load_bundled
 from .demo_activites import load_activites_demo
 from .demo_aidants import load_aidants_demo
 from .demo_ateliers import load_ateliers_demo
+from .demo_imports import load_imports_demo
 from .demo_partenaires import load_partenaires_demo
 from .demo_postes import load_postes_demo
 
@@ -382,6 +383,7 @@ def load_demo(*, activites=True):
     postes = load_postes_demo(structures=structures, staff=staff)
     ines = next((user for user in users if user.email == f"conseiller@{DEMO_DOMAIN}"), None)
     activites = load_activites_demo(ines_user=ines, staff=staff) if activites else 0
+    imports = load_imports_demo(staff=staff, structure_rattachement=structures["sicoval"]) if activites else []
     rapport = _rapport_demo() if Activite.objects.exists() else None
     seances = load_ateliers_demo(structures=structures, lieux=lieux, staff=staff, ines_user=ines)
     load_aidants_demo(structures=structures, staff=staff)
@@ -396,6 +398,7 @@ def load_demo(*, activites=True):
         "postes": postes,
         "client_api": client_api,
         "rapport": rapport,
+        "imports": imports,
     }
 
 

@@ -81,3 +81,23 @@ class TaskKicker:
                     self._running = False
                     return
                 self._again = False
+
+
+def publier(task_path, *args, label):
+    """Start one run of a task for one object (a report, an import): inline without a broker (quick start, tests),
+    else published from a short-lived background thread, so that a hung broker never holds the request. A failed
+    publication only logs: the task's sweeper (beat) picks up what was left waiting."""
+    task = _task(task_path)
+    if task.app.conf.task_always_eager:
+        task.apply(args=args)
+        return None
+
+    def publish():
+        try:
+            task.apply_async(args=args, retry=False)
+        except Exception as error:  # broker down or hung: the sweeper runs it
+            logger.warning("%s non publié (%s) ; il sera relancé.", label, type(error).__name__)
+
+    thread = threading.Thread(target=publish, name=f"publier-{task.name}", daemon=True)
+    thread.start()
+    return thread

@@ -25,6 +25,7 @@ urlpatterns = [
     path("gestion/", include("structures.urls")),
     path("gestion/", include("conseillers.urls")),
     path("activites/", include("accompagnements.urls")),
+    path("imports/", include("imports.urls")),
     path("gestion/pilotage/", include("reporting.urls")),
     path("statistiques/", include("reporting.urls_public")),
     path("", include("ateliers.urls")),

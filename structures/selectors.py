@@ -136,12 +136,10 @@ def structure_history(structure, *, limit=30):
 def normalise_nom(name):
     """A name for comparisons: no accents, no case, no punctuation, without « de », « la »… (« Médiathèque de
     l'Envol » and « mediatheque envol » are the same)."""
-    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()
-    words = [
-        w
-        for w in "".join(c if c.isalnum() else " " for c in text).split()
-        if w not in {"de", "du", "la", "le", "l", "d", "des"}
-    ]
+    # Punctuation (’ ' - …) separates words before accents are dropped: « l’Envol » and « l'Envol » are alike.
+    letters = (c for c in unicodedata.normalize("NFKD", name or "") if not unicodedata.combining(c))
+    text = "".join(c if c.isalnum() else " " for c in letters).encode("ascii", "ignore").decode().lower()
+    words = [w for w in text.split() if w not in {"de", "du", "la", "le", "l", "d", "des"}]
     return " ".join(words)
 
 

@@ -27,9 +27,8 @@ from simple_history.utils import bulk_create_with_history
 
 from accompagnements import choices as c
 from accompagnements.models import Accompagnement, Activite, ActiviteThematique
-from conseillers.selectors import structure_employeuse
 
-from .activites import _check_date
+from .activites import _check_date, employeur
 
 CREER, METTRE_A_JOUR, INCHANGE, SUPPRIMER, INVALIDE = "creer", "mettre_a_jour", "inchange", "supprimer", "invalide"
 
@@ -115,6 +114,9 @@ class ActiviteExterne:
             self.commune = self.lieu.commune
         elif self.type_lieu != c.LIEU_ACTIVITE:
             self.lieu = None
+        # A value given twice upstream counts once (and the thématique rows are unique per activity).
+        self.thematiques = list(dict.fromkeys(self.thematiques or []))
+        self.materiel = list(dict.fromkeys(self.materiel or []))
         if c.AIDE_DEMARCHES not in self.thematiques:
             self.nom_demarche = ""
         self.participants = [
@@ -176,7 +178,8 @@ class ActiviteExterne:
         return {name: getattr(self, name) for name in CHAMPS}
 
     def empreinte(self):
-        """A digest of everything imported: equal digests, nothing to write."""
+        """A digest of everything imported: equal digests, nothing to write. The channel (file or API) is not part of
+        it: the same activity by the other channel is unchanged."""
         data = {
             **self.valeurs(),
             "lieu": self.lieu.pk if self.lieu else None,
@@ -187,7 +190,6 @@ class ActiviteExterne:
                 for p in self.participants
             ],
             "supprimee": self.supprimee,
-            "source": self.source,
         }
         text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -263,7 +265,7 @@ def planifier(externes, *, reattribuer=False):
             continue
         key = (externe.conseiller.pk, externe.date)
         if key not in employeurs:
-            employeurs[key] = structure_employeuse(externe.conseiller, externe.date)
+            employeurs[key] = _employeur(externe.conseiller, externe.date)
         structure = employeurs[key]
         if structure is None:
             plans.append(
@@ -278,6 +280,14 @@ def planifier(externes, *, reattribuer=False):
             continue
         plans.append(Plan(externe, METTRE_A_JOUR if row else CREER, existante=row and row["pk"], structure=structure))
     return plans
+
+
+def _employeur(conseiller, date):
+    """The employer on the day, by the same rule as an activity typed here (post or contract, else membership)."""
+    try:
+        return employeur(conseiller, date)
+    except ValidationError:
+        return None
 
 
 def _accompagnements(activite, externe):

@@ -441,6 +441,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 280},
     },
+    # --- Imports (imports) ---
+    # Analyses and imports whose publication was lost or whose worker died; previews left a week are dropped.
+    "imports-relancer": {
+        "task": "imports.tasks.imports_relancer",
+        "schedule": crontab(minute="1-59/5"),
+        "options": {"expires": 280},
+    },
+    # The nightly synchronisation with the Coop's API (activities modified since the last successful run).
+    "imports-coop-synchroniser": {
+        "task": "imports.tasks.coop_synchroniser",
+        "schedule": crontab(minute=30, hour=3),
+        "options": {"expires": 3 * 3600},
+    },
 }
 
 # --- Logging: no personal data of the public goes to logs ------------------------------------------------------
@@ -469,3 +482,10 @@ POSTE_VACANCE_MAX_MOIS = env.int("POSTE_VACANCE_MAX_MOIS", default=6)
 # The first conseillers numériques France Services took up their posts in the spring of 2021 (recruitment opened
 # in November 2020): no activity can be dated before the programme's start.
 PROGRAMME_DATE_DEBUT = datetime.date.fromisoformat(env.str("PROGRAMME_DATE_DEBUT", default="2020-11-01"))
+
+# Imports: the largest file accepted (bytes).
+IMPORT_TAILLE_MAX = env.int("IMPORT_TAILLE_MAX", default=20 * 1024 * 1024)
+# Keys that encrypt secrets stored in the database (the Coop's client secret): Fernet keys, comma-separated; the first
+# encrypts, all decrypt (rotation: put the new key first, keep the old ones until secrets are saved again). Empty:
+# a key derived from DJANGO_SECRET_KEY (fine for a demo; production sets its own, kept apart from the secret key).
+CHIFFREMENT_CLES = env.list("CHIFFREMENT_CLES", default=[])

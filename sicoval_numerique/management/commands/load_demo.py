@@ -31,6 +31,11 @@ class Command(BaseCommand):
                 f"Rapport mensuel de démonstration : {rapport.periode_libelle} ({rapport.get_statut_display().lower()})"
                 f", {settings.SITE_URL.rstrip('/')}{reverse('reporting:rapport', args=[rapport.uuid])}"
             )
+        for import_ in result.get("imports", []):
+            self.stdout.write(
+                f"Import de démonstration : {import_.nom_fichier} ({import_.get_statut_display().lower()}), "
+                f"{settings.SITE_URL.rstrip('/')}{reverse('imports:detail', args=[import_.uuid])}"
+            )
         roles = {
             "coordination": "équipe Sicoval (double authentification à configurer à la 1re connexion)",
             "referent": "référent de la mairie de Ramonville-Saint-Agne",
