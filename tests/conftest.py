@@ -72,3 +72,16 @@ def keep_test_connection():
     yield
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def coop_fake():
+    """The fake Coop (``tests/imports/coop_fake.py``), a real HTTP server on 127.0.0.1 for the test; its dataset
+    and fault switches are the test's to set."""
+    from tests.imports.coop_fake import CoopFake
+
+    fake = CoopFake().demarrer()
+    try:
+        yield fake
+    finally:
+        fake.arreter()

@@ -241,6 +241,10 @@ BACK_OFFICE_PAGES = {
         200,
     ),
     "emails": lambda page, demo: (goto(page, reverse("notifications:list")), 200),
+    "imports": lambda page, demo: (goto(page, reverse("imports:liste")), 200),
+    "import-activites": lambda page, demo: (goto(page, reverse("imports:nouveau", args=["activites"])), 200),
+    "import-lieux": lambda page, demo: (goto(page, reverse("imports:nouveau", args=["lieux"])), 200),
+    "synchronisation-coop": lambda page, demo: (goto(page, reverse("imports:coop")), 200),
 }
 
 
@@ -269,6 +273,9 @@ def test_back_office_phone(phone_page, live_server, demo):
         reverse("reporting:rapport_demander"),
         reverse("notifications:rappels"),
         reverse("statistiques_publiques:index"),
+        reverse("imports:liste"),
+        reverse("imports:nouveau", args=["lieux"]),
+        reverse("imports:coop"),
     ):
         check_axe(page, goto(page, path))
         width = page.evaluate("document.documentElement.scrollWidth")

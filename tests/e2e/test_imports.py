@@ -5,6 +5,7 @@ in progress shows its bar, and the page shows the preview by itself once it is r
 each page and state, and no CSP violation is reported."""
 
 import json
+import uuid
 
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -14,6 +15,7 @@ from imports.models import Import, StatutImport, TypeImport
 from structures.models import Lieu, Structure
 from structures.selectors import communes_territoire
 from tests import factories
+from tests.imports.conftest import conseiller_employe
 from tests.imports.fixtures_activites import atelier, classeur, employe, ligne
 
 from .conftest import check_axe, goto, log_in_as, submit
@@ -121,3 +123,36 @@ def test_an_analysis_in_progress_shows_its_bar_then_the_preview(page, live_serve
     expect(page.get_by_role("heading", name="Aperçu : ce que l'import va faire")).to_be_visible(timeout=10_000)
     expect(page.locator("progress")).to_have_count(0)
     check_axe(page, page.goto(page.url))
+
+
+def test_staff_connect_the_coop_map_a_mediator_and_synchronise(page, live_server, coop_fake):
+    structure = Structure.objects.order_by("pk").first()
+    conseillere = conseiller_employe(structure, prenom="Camille", nom="Dupré", email="camille.dupre@example.org")
+    mediateur_id = uuid.uuid4()
+    coop_fake.utilisateur(email="camille.dupre@example.org", prenom="Camille", nom="Dupré", mediateur_id=mediateur_id)
+    coop_fake.activite(mediateur_id=mediateur_id)
+    coop_fake.activite(mediateur_id=mediateur_id, type="collectif", accompagnements=4, titre_atelier="Premiers pas")
+
+    log_in_as(page, live_server, factories.StaffUserFactory())
+    response = goto(page, reverse("imports:coop"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Synchronisation avec la Coop")
+    check_axe(page, response)
+
+    page.get_by_label("Adresse de l'API").fill(coop_fake.url)
+    page.get_by_label("Identifiant client").fill(coop_fake.client_id)
+    page.get_by_label("Secret client").fill(coop_fake.secret)
+    response = submit(page, page.get_by_role("button", name="Enregistrer la connexion"))
+    check_axe(page, response)
+    assert coop_fake.secret not in page.content()
+
+    response = submit(page, page.get_by_role("button", name="Tester la connexion"))
+    check_axe(page, response)
+    response = submit(page, page.get_by_role("button", name="Actualiser la liste des médiateurs depuis la Coop"))
+    check_axe(page, response)
+    response = submit(page, page.get_by_role("button", name="Confirmer pour Camille Dupré"))
+    check_axe(page, response)
+
+    response = submit(page, page.get_by_role("button", name="Lancer une synchronisation maintenant"))
+    expect(page.get_by_role("table", name="synchronisation", exact=False).first).to_contain_text("Réussie")
+    check_axe(page, response)
+    assert Activite.objects.filter(conseiller=conseillere, source="api_coop").count() == 2

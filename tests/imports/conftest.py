@@ -1,5 +1,6 @@
-"""Fixtures of the imports' tests: the local fake of the Coop's API (a real HTTP server), the connection to it, and
-conseillers employed on every day of the programme (what ``planifier`` needs to write their activities)."""
+"""Fixtures of the imports' tests: the connection to the local fake of the Coop's API (``coop_fake`` itself is in
+the root conftest: the browser tests use it too), and conseillers employed on every day of the programme (what
+``planifier`` needs to write their activities)."""
 
 import pytest
 from django.conf import settings
@@ -8,17 +9,6 @@ from accounts.models import Role
 from conseillers.choices import TypeContrat
 from imports import coop_api
 from tests import factories
-from tests.imports.coop_fake import CoopFake
-
-
-@pytest.fixture
-def coop_fake():
-    """The fake Coop, serving on 127.0.0.1 for the test; its dataset and fault switches are the test's to set."""
-    fake = CoopFake().demarrer()
-    try:
-        yield fake
-    finally:
-        fake.arreter()
 
 
 @pytest.fixture
