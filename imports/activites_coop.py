@@ -44,7 +44,7 @@ from conseillers.models import Conseiller
 from structures.models import Commune
 from structures.selectors import lieux_par_nom, normalise_nom
 
-from .base import Action, Decision, FichierInvalide, Importeur, Ligne
+from .base import Action, Decision, FichierInvalide, Importeur, Ligne, verifier_archive
 from .models import MediateurCoop, TypeImport
 
 # --- Columns -------------------------------------------------------------------------------------------------------
@@ -362,6 +362,7 @@ def _ouvrir(contenu):
             "Ce fichier n'est pas un classeur Excel (.xlsx) : déposez l'export des activités de la Coop au format "
             "Excel, pas en CSV ni en PDF."
         )
+    verifier_archive(contenu)
     try:
         classeur = load_workbook(io.BytesIO(contenu), read_only=True, data_only=True)
     except ILLISIBLE as error:

@@ -13,12 +13,18 @@ class LectureSeuleAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Import)
 class ImportAdmin(LectureSeuleAdmin):
     list_display = ["nom_fichier", "type", "statut", "demande_par", "created_at"]
     list_filter = ["type", "statut"]
     exclude = ["fichier"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("fichier")  # up to 20 MB each: never loaded to list them
 
 
 @admin.register(ConnexionCoop)

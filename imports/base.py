@@ -10,6 +10,8 @@ so that importing the same file twice finds everything unchanged the second time
 
 import abc
 import enum
+import io
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,3 +97,29 @@ class Importeur(abc.ABC):
 
     def apres(self, import_):  # noqa: B027 - optional hook
         """Called once after the last batch was applied (outside the batches' transactions)."""
+
+
+# An XLSX file is a zip archive: openpyxl streams the sheet but loads the shared strings whole. An honest export of
+# the Coop unpacks to about 11 times its size (measured on 5,000 rows) and its shared strings are small (ids, labels);
+# a « zip bomb » unpacks to thousands of times its size.
+ARCHIVE_DECOMPRESSEE_MAX = 300 * 1024 * 1024
+ARCHIVE_RATIO_MAX = 100
+CHAINES_PARTAGEES_MAX = 60 * 1024 * 1024
+
+
+def verifier_archive(contenu):
+    """Refuse an XLSX archive that would unpack to more than ``ARCHIVE_DECOMPRESSEE_MAX`` bytes, or that is far more
+    compressed than a spreadsheet ever is, before anything reads it (``FichierInvalide``)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(contenu)) as archive:
+            membres = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # not a readable archive: the importer says so in its own words
+    total = sum(membre.file_size for membre in membres)
+    compresse = sum(membre.compress_size for membre in membres) or 1
+    chaines = sum(membre.file_size for membre in membres if membre.filename.lower().endswith("sharedstrings.xml"))
+    if total > ARCHIVE_DECOMPRESSEE_MAX or total / compresse > ARCHIVE_RATIO_MAX or chaines > CHAINES_PARTAGEES_MAX:
+        raise FichierInvalide(
+            "Ce classeur est anormalement volumineux une fois décompressé : il ne peut pas être un export de la Coop. "
+            "Exportez de nouveau vos activités depuis la Coop, puis déposez le fichier obtenu."
+        )

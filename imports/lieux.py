@@ -196,8 +196,10 @@ def _depuis_feature(feature):
     if not isinstance(feature, dict) or not isinstance(feature.get("properties"), dict):
         return feature
     item = dict(feature["properties"])
-    geometry = feature.get("geometry") or {}
-    coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict):
+        geometry = {}
+    coordinates = geometry.get("coordinates")
     if geometry.get("type") == "Point" and isinstance(coordinates, list) and len(coordinates) >= 2:
         item.setdefault("longitude", coordinates[0])
         item.setdefault("latitude", coordinates[1])
@@ -207,6 +209,8 @@ def _depuis_feature(feature):
 def _lire_json(texte):
     try:
         data = json.loads(texte)
+    except RecursionError:
+        raise FichierInvalide("Le fichier JSON est trop profondément imbriqué pour être une liste de lieux.") from None
     except ValueError as error:
         line = getattr(error, "lineno", None)
         where = f" (ligne {line})" if line else ""

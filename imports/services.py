@@ -20,9 +20,10 @@ import logging
 from collections import Counter
 from pathlib import PurePath
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -47,6 +48,15 @@ CLAIM_TIMEOUT = datetime.timedelta(minutes=30)
 ATTENTE_MAX = datetime.timedelta(minutes=2)
 APERCU_DUREE = datetime.timedelta(days=7)
 ERREUR_INATTENDUE = "Une erreur inattendue a interrompu le traitement ; l'équipe technique a été prévenue."
+CONFLIT = "ces lignes ont été modifiées entre-temps (un autre import du même fichier, peut-être)."
+TROP_LONG = (
+    "L'analyse de ce fichier a dépassé le temps permis : découpez-le (par période, par conseiller) et déposez les "
+    "morceaux l'un après l'autre."
+)
+
+
+class PriseEnCharge(Exception):
+    """Another worker took the import over (this one ran past ``CLAIM_TIMEOUT``): this one stops writing."""
 
 
 def taille_max():
@@ -190,8 +200,22 @@ def _claim(import_):
     return now if taken else None
 
 
+def _en_cours(import_):
+    """The import while this worker still holds it (whatever its last renewal)."""
+    return Import.objects.filter(pk=import_.pk, statut=import_.statut, commence_le__isnull=False)
+
+
 def _ours(import_, claim):
     return Import.objects.filter(pk=import_.pk, commence_le=claim, statut=import_.statut)
+
+
+def _renouveler(import_, claim, **fields):
+    """Record the progress and renew the claim (a long import is not taken for a dead one); stop when another
+    worker has taken the import over."""
+    now = timezone.now()
+    if not _ours(import_, claim).update(commence_le=now, **fields):
+        raise PriseEnCharge
+    return now
 
 
 def _lots(lignes):
@@ -238,11 +262,19 @@ def import_traiter(import_):
         else:
             _appliquer(import_, claim)
     except FichierInvalide as error:
-        _ours(import_, claim).update(statut=StatutImport.ECHEC, erreur=str(error), termine_le=timezone.now())
+        _en_cours(import_).update(statut=StatutImport.ECHEC, erreur=str(error), termine_le=timezone.now())
+    except PriseEnCharge:
+        logger.warning("Import %s repris par un autre worker : celui-ci s'arrête.", import_.uuid)
+    except SoftTimeLimitExceeded:
+        if import_.statut == StatutImport.ANALYSE:
+            _en_cours(import_).update(statut=StatutImport.ECHEC, erreur=TROP_LONG, termine_le=timezone.now())
+        else:  # the finished batches are written: the import goes on from there, in a new run of the task
+            _en_cours(import_).update(commence_le=None)
+            publier_traitement(str(import_.uuid))
     except Exception:
         # The traceback names no person: lines are never put in exception messages by the importers.
         logger.exception("Import %s interrompu (%s).", import_.uuid, import_.get_type_display())
-        _ours(import_, claim).update(statut=StatutImport.ECHEC, erreur=ERREUR_INATTENDUE, termine_le=timezone.now())
+        _en_cours(import_).update(statut=StatutImport.ECHEC, erreur=ERREUR_INATTENDUE, termine_le=timezone.now())
     import_.refresh_from_db()
     return True
 
@@ -262,8 +294,8 @@ def _analyser(import_, claim):
             elif decision.action in (Action.CREER, Action.METTRE_A_JOUR):
                 entrees["changement"].append(_entree(decision))
         fait = start + len(lot)
-        _ours(import_, claim).update(
-            progression=_pourcentage(fait, len(lignes)), etape=f"Analyse : {fait} sur {len(lignes)}"
+        claim = _renouveler(
+            import_, claim, progression=_pourcentage(fait, len(lignes)), etape=f"Analyse : {fait} sur {len(lignes)}"
         )
     listees = (entrees["invalide"] + entrees["changement"])[:APERCU_MAX]
     apercu = {
@@ -295,16 +327,20 @@ def _appliquer(import_, claim):
             try:
                 with transaction.atomic():
                     imp.appliquer(ecrites, import_)
-            except ValidationError as error:  # the data changed since the decision (a concurrent edit): said plainly
+            except (ValidationError, IntegrityError, DataError) as error:
+                # The data changed since the decision (a concurrent edit, the same file imported twice at once): said
+                # plainly, without the database's own words (they may quote a line's content).
+                raison = " ".join(error.messages) if isinstance(error, ValidationError) else CONFLIT
                 premiere, derniere = lot[0].numero, lot[-1].numero
                 raise FichierInvalide(
-                    f"L'import s'est arrêté sur les lignes {premiere} à {derniere} : {' '.join(error.messages)} "
-                    "Les lignes d'avant sont importées ; relancez l'import pour terminer (rien ne sera importé deux "
-                    "fois)."
+                    f"L'import s'est arrêté sur les lignes {premiere} à {derniere} : {raison} Les lignes d'avant sont "
+                    "importées ; relancez l'import pour terminer (rien ne sera importé deux fois)."
                 ) from None
         faits.update(decision.action for decision in decisions)
         fait = start + len(lot)
-        _ours(import_, claim).update(
+        claim = _renouveler(
+            import_,
+            claim,
             progression=_pourcentage(fait, len(lignes)),
             etape=f"Import : {fait} sur {len(lignes)}",
             resultat={"commence": True, "compte": {str(a): faits.get(a, 0) for a in ACTION_LABELS}},
@@ -327,6 +363,10 @@ def imports_relancer(now=None):
     now = now or timezone.now()
     Import.objects.filter(statut=StatutImport.APERCU, created_at__lt=now - APERCU_DUREE).update(
         statut=StatutImport.ABANDONNE, fichier=None, termine_le=now, etape="Aperçu expiré"
+    )
+    # A failed import can be relaunched for a week; then its file (private notes, perhaps) goes too.
+    Import.objects.filter(statut=StatutImport.ECHEC, termine_le__lt=now - APERCU_DUREE, fichier__isnull=False).update(
+        fichier=None
     )
     en_plan = Import.objects.filter(statut__in=[StatutImport.ANALYSE, StatutImport.APPLICATION]).filter(
         Q(commence_le__isnull=True, created_at__lt=now - ATTENTE_MAX) | Q(commence_le__lt=now - CLAIM_TIMEOUT)

@@ -8,7 +8,9 @@ from .models import Import
 from .tasks_coop import *  # noqa: F403  (the synchronisation's tasks, registered with the app's)
 
 
-@shared_task(name="imports.tasks.import_traiter", ignore_result=True)
+# Big team files take more than the default limits. Below the broker's visibility timeout (an hour), after which Redis
+# would hand the task to another worker; an import stopped by the soft limit goes on in a new run of the task.
+@shared_task(name="imports.tasks.import_traiter", ignore_result=True, soft_time_limit=45 * 60, time_limit=50 * 60)
 def import_traiter(import_uuid):
     """Analyse an uploaded file into its preview, or import it once confirmed."""
     import_ = Import.objects.filter(uuid=import_uuid).first()

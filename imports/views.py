@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -63,6 +63,8 @@ def etat_texte(import_):
         return "L'import est terminé."
     if import_.statut == StatutImport.ECHEC:
         return "Le traitement du fichier a échoué."
+    if (import_.resultat or {}).get("commence"):
+        return "Cet import a été abandonné en cours de route : les lignes déjà importées le restent."
     return "Cet import a été abandonné : rien n'a été importé."
 
 
@@ -114,7 +116,9 @@ def import_list(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def import_nouveau(request, slug):
     type = SLUGS.get(slug)
-    if type is None or type not in services.types_permis(request.user):
+    if type is None:
+        raise Http404("Type d'import inconnu.")
+    if type not in services.types_permis(request.user):
         _require_importer(request.user)
         raise PermissionDenied("Vous ne pouvez pas faire ce type d'import.")
     form_class = FORMULAIRES[type]
@@ -183,7 +187,7 @@ def import_confirmer(request, uuid):
 @login_required
 @require_POST
 def import_abandonner(request, uuid):
-    return _action(request, uuid, services.import_abandonner, "L'import est abandonné : rien n'a été importé.")
+    return _action(request, uuid, services.import_abandonner, "L'import est abandonné et son fichier effacé.")
 
 
 @login_required

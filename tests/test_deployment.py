@@ -31,6 +31,7 @@ APP_SERVICES = ("web", "worker", "beat")
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 PRODUCTION = "sicoval_numerique.settings.production"
 STRONG_SECRET = "tests-deploy-7f3a9c1e5b2d8f4a6c0e9b7d3f1a5c8e2b4d6f8a0c2e4b6d8f0a1c3e5"
+ENCRYPTION_KEY = "q5dZ3n7mYJ4m0VhQX1YdC2mC9e8sV2k3bX6pQ0wR1tA="  # a Fernet key (32 bytes, url-safe base64)
 # Variables that docker-compose.yml uses for itself (interpolation), not read by the settings.
 COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD", "WEB_PORT", "MAILPIT_UI_PORT"}
 
@@ -142,6 +143,7 @@ def production_env(tmp_path):
     return {
         "DJANGO_SETTINGS_MODULE": PRODUCTION,
         "DJANGO_SECRET_KEY": STRONG_SECRET,
+        "CHIFFREMENT_CLES": ENCRYPTION_KEY,
         "DJANGO_ALLOWED_HOSTS": "sicoval-numerique.example,localhost",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
     }
@@ -150,7 +152,7 @@ def production_env(tmp_path):
 @pytest.fixture
 def compose_env():
     """The application containers' environment as docker compose computes it (a secret given, no .env)."""
-    variables = {"DJANGO_SECRET_KEY": STRONG_SECRET}
+    variables = {"DJANGO_SECRET_KEY": STRONG_SECRET, "CHIFFREMENT_CLES": ENCRYPTION_KEY}
     return {key: interpolate(str(value), variables) for key, value in app_environment().items()}
 
 
@@ -488,3 +490,8 @@ def test_production_celery_configuration_is_bounded_and_its_beat_sends_registere
     assert conf["beat_tasks"], "the beat schedule is empty"
     assert set(conf["beat_tasks"]) <= set(conf["registered"])
     assert "accounts.tasks.sessions_clear_expired" in conf["beat_tasks"]
+
+
+def test_check_deploy_warns_when_secrets_would_be_encrypted_with_a_key_derived_from_the_secret_key(production_env):
+    result = run_django(["check", "--deploy"], {**production_env, "CHIFFREMENT_CLES": ""})
+    assert "imports.W001" in result.stdout + result.stderr

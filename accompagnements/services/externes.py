@@ -28,7 +28,7 @@ from simple_history.utils import bulk_create_with_history
 from accompagnements import choices as c
 from accompagnements.models import Accompagnement, Activite, ActiviteThematique
 
-from .activites import _check_date, employeur
+from .activites import MAX_PARTICIPANTS, _check_date, employeur
 
 CREER, METTRE_A_JOUR, INCHANGE, SUPPRIMER, INVALIDE = "creer", "mettre_a_jour", "inchange", "supprimer", "invalide"
 
@@ -49,6 +49,7 @@ CHAMPS = (
     "niveau",
     "notes",
 )
+LONGUEUR_MAX = Activite._meta.get_field("titre_atelier").max_length
 ATTRIBUTS = tuple(attribut for attribut, _vocabulaire, _label in c.ATTRIBUTS_BENEFICIAIRE)
 CODES = {
     "type": {code for code, _ in c.TYPE_ACTIVITE},
@@ -163,8 +164,14 @@ class ActiviteExterne:
                 "Le lieu d'activité n'existe pas sur la plateforme : importez les lieux de la cartographie nationale "
                 "ou créez-le, puis importez de nouveau."
             )
+        for name, label in (("titre_atelier", "titre de l'atelier"), ("nom_demarche", "nom de la démarche")):
+            if len(getattr(self, name)) > LONGUEUR_MAX:
+                erreurs.append(f"Le {label} dépasse {LONGUEUR_MAX} caractères.")
         if not self.participants:
             erreurs.append("L'activité n'a aucun participant.")
+        elif len(self.participants) > MAX_PARTICIPANTS:
+            nombre = len(self.participants)
+            erreurs.append(f"Un atelier compte au plus {MAX_PARTICIPANTS} participants (lu : {nombre}).")
         elif self.type == c.INDIVIDUEL and len(self.participants) != 1:
             erreurs.append("Un accompagnement individuel concerne une seule personne.")
         for attribut in ATTRIBUTS:
@@ -251,6 +258,11 @@ def planifier(externes, *, reattribuer=False):
                 plans.append(Plan(externe, INCHANGE, existante=row and row["pk"]))
             else:
                 plans.append(Plan(externe, SUPPRIMER, existante=row["pk"]))
+            continue
+        if row is not None and row["supprimee_le"] is not None and externe.source != c.Source.API_COOP:
+            # Deleted upstream (only the synchronisation deletes an imported activity): an older file brings it back
+            # no more than replaying it changes anything; only the API, if the Coop restores it, does.
+            plans.append(Plan(externe, INCHANGE, existante=row["pk"]))
             continue
         erreurs = externe.erreurs()
         if not erreurs and row is not None and row["source"] == c.Source.SAISIE:

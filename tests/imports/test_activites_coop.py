@@ -649,13 +649,16 @@ def test_an_id_of_an_activity_typed_here_is_refused(conseiller, commune):
     assert counts() == avant
 
 
-def test_a_deleted_imported_activity_comes_back(conseiller):
+def test_an_older_file_does_not_bring_back_an_activity_deleted_upstream(conseiller):
+    """Only the synchronisation deletes an imported activity (deleted in the Coop): replaying an older export of the
+    Coop changes nothing, as replaying any file."""
     row = ligne()
     importer(classeur([row]), import_de(conseiller))
-    Activite.objects.update(supprimee_le=timezone.now())
+    supprimee_le = timezone.now()
+    Activite.objects.update(supprimee_le=supprimee_le)
 
-    assert actions(importer(classeur([row]), import_de(conseiller))) == [Action.METTRE_A_JOUR]
-    assert Activite.objects.get().supprimee_le is None
+    assert actions(importer(classeur([row]), import_de(conseiller))) == [Action.INCHANGE]
+    assert Activite.objects.get().supprimee_le == supprimee_le
 
 
 # --- Imported activities here --------------------------------------------------------------------------------------
@@ -745,3 +748,12 @@ def test_importing_by_batches_gives_the_same_result(conseiller, lieu, autre_comm
     assert actions(decisions) == [Action.CREER] * 12
     assert Activite.objects.count() == 12
     assert actions(importer(contenu, import_de(conseiller), lot=5)) == [Action.INCHANGE] * 12
+
+
+def test_a_zip_bomb_is_refused_before_openpyxl_reads_it():
+    """A workbook padded with a member that unpacks a thousand times larger than it weighs: refused at once."""
+    contenu = io.BytesIO(classeur([ligne()]))
+    with zipfile.ZipFile(contenu, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/rembourrage.bin", b"\0" * (30 * 1024 * 1024))
+    message = _refus(contenu.getvalue())
+    assert "anormalement volumineux" in message

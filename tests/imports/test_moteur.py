@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -58,6 +59,10 @@ class ImporteurEpci(Importeur):
         for decision in decisions:
             if decision.ligne.donnees == "BOUM":
                 raise RuntimeError("panne au milieu d'un lot")
+            if decision.ligne.donnees == "CONFLIT":
+                raise IntegrityError("duplicate key value violates unique constraint (Jean Dupont)")
+            if decision.ligne.donnees == "REPRIS":  # another worker takes the import over meanwhile
+                Import.objects.filter(pk=import_.pk).update(commence_le=timezone.now() + datetime.timedelta(hours=1))
             Epci.objects.update_or_create(siren=decision.ligne.cle, defaults={"nom": decision.ligne.donnees})
 
 
@@ -159,6 +164,34 @@ def test_a_failing_batch_keeps_the_finished_ones_and_can_be_relaunched(
     assert Epci.objects.filter(siren__startswith="20000000").count() == 3
 
 
+def test_a_conflict_in_a_batch_is_said_plainly_without_the_databases_words(
+    moteur, staff, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        import_ = deposer(staff, "200000001;Un\n200000002;Deux\n200000003;CONFLIT")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.import_confirmer(import_=import_, by=staff)
+    import_.refresh_from_db()
+    assert import_.statut == StatutImport.ECHEC
+    assert import_.erreur.startswith("L'import s'est arrêté sur les lignes 3 à 3 : ces lignes ont été modifiées")
+    assert "Dupont" not in import_.erreur
+    assert Epci.objects.filter(siren__startswith="20000000").count() == 2
+
+
+def test_a_worker_whose_import_was_taken_over_stops_writing(moteur, staff, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        import_ = deposer(staff, "200000001;REPRIS\n200000002;Deux\n200000003;Trois")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.import_confirmer(import_=import_, by=staff)
+    import_.refresh_from_db()
+    # Its first batch is whole; the next ones are the other worker's: this one wrote nothing more, failed nothing.
+    assert import_.statut == StatutImport.APPLICATION
+    assert set(Epci.objects.filter(siren__startswith="20000000").values_list("siren", flat=True)) == {
+        "200000001",
+        "200000002",
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
@@ -220,9 +253,15 @@ def test_the_sweeper_relaunches_dead_claims_and_drops_old_previews(moteur, staff
     mort = deposer(staff, "200000003;Trois")
     Import.objects.filter(pk=mort.pk).update(commence_le=timezone.now() - datetime.timedelta(hours=1), progression=40)
 
+    echoue = deposer(staff, "200000004;Quatre")
+    Import.objects.filter(pk=echoue.pk).update(
+        statut=StatutImport.ECHEC, termine_le=timezone.now() - datetime.timedelta(days=8)
+    )
+
     assert services.imports_relancer() == 2
-    for import_ in (vieux, perdu, mort):
+    for import_ in (vieux, perdu, mort, echoue):
         import_.refresh_from_db()
+    assert echoue.fichier is None  # a failed import is relaunched within a week, then its file goes
     assert vieux.statut == StatutImport.ABANDONNE and vieux.fichier is None
     assert perdu.statut == StatutImport.APERCU
     assert mort.statut == StatutImport.APERCU
@@ -294,7 +333,7 @@ def test_pages_are_refused_to_people_without_imports(moteur, client, staff):
     assert client.get(reverse("imports:liste")).status_code == 200
     assert client.get(reverse("imports:detail", args=[import_.uuid])).status_code == 404
     assert client.get(reverse("imports:nouveau", args=["lieux"])).status_code == 403
-    assert client.get(reverse("imports:nouveau", args=["inconnu"])).status_code == 403
+    assert client.get(reverse("imports:nouveau", args=["inconnu"])).status_code == 404
 
 
 def test_list_page_has_a_fixed_query_budget(moteur, client, staff, django_assert_max_num_queries):
