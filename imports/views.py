@@ -4,7 +4,8 @@ changes) with « Importer » and « Abandonner », then follows the import and s
 
 Progress is polled by htmx every 2 seconds on a fragment that answers 204 while nothing changed; when the step
 ends, the fragment asks htmx to reload the page (``HX-Refresh``), which then shows the preview or the result. The
-status text is a live region that stays in the page. Without JavaScript, an « Actualiser » link reloads the page.
+status sentence (a live region) changes only with the step, not with each percentage, so that it is not read out
+every 2 seconds. Without JavaScript, an « Actualiser » link reloads the page.
 """
 
 from django.contrib import messages
@@ -53,10 +54,11 @@ def etat(import_):
 
 
 def etat_texte(import_):
+    # While a step runs the sentence stays the same (the bar below moves): a live region is not read out every 2 s.
     if import_.statut == StatutImport.ANALYSE:
-        return f"Analyse du fichier : {import_.etape or 'en attente'} ({import_.progression} %)."
+        return "Analyse du fichier en cours : son avancement est affiché ci-dessous."
     if import_.statut == StatutImport.APPLICATION:
-        return f"Import : {import_.etape or 'en attente'} ({import_.progression} %)."
+        return "Import en cours : son avancement est affiché ci-dessous."
     if import_.statut == StatutImport.APERCU:
         return "L'aperçu est prêt : vérifiez-le, puis lancez l'import."
     if import_.statut == StatutImport.TERMINE:
@@ -164,7 +166,7 @@ def import_progression(request, uuid):
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    return render(request, "imports/_progression.html", {**_context(request, import_), "oob": True})
+    return render(request, "imports/_progression.html", _context(request, import_))
 
 
 def _action(request, uuid, service, succes):
