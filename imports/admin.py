@@ -3,7 +3,7 @@
 
 from django.contrib import admin
 
-from .models import ConnexionCoop, Import, MediateurCoop, SynchroCoop
+from .models import ActiviteCoopEnAttente, ConnexionCoop, Import, MediateurCoop, SynchroCoop
 
 
 class LectureSeuleAdmin(admin.ModelAdmin):
@@ -43,3 +43,9 @@ class MediateurCoopAdmin(LectureSeuleAdmin):
 class SynchroCoopAdmin(LectureSeuleAdmin):
     list_display = ["commence_le", "statut", "creees", "mises_a_jour", "supprimees", "inchangees", "ignorees"]
     list_filter = ["statut"]
+
+
+@admin.register(ActiviteCoopEnAttente)
+class ActiviteCoopEnAttenteAdmin(LectureSeuleAdmin):
+    list_display = ["id_coop", "modification", "raison", "derniere_fois"]
+    search_fields = ["id_coop"]

@@ -14,7 +14,8 @@ OpenAPI description (``fixtures/coop_api_v1.openapi.json``, see ``fixtures/PROVE
   fake server is held to it).
 - Errors are ``CoopErreur`` with a French message and ``reessayable``: refused credentials (401/403) are not; a
   timeout, a connection error, 429 and 5xx are; a malformed page (not JSON, or not as described) is not retried within
-  the run.
+  the run. No message quotes what the server answered (its address is staff's to set): the status, where in
+  the page, and a fixed French sentence. Answers are read as a stream and refused beyond ``TAILLE_MAX``.
 """
 
 import datetime
@@ -37,15 +38,12 @@ TAILLE_PAGE = 500
 # A hard cap on the pages of one listing (500 activities each): a cursor that never ends stops here.
 PAGES_MAX = 4000
 IDS_PAR_APPEL = 100
+# A hard cap on one answer's size (a page of 500 activities is well under 2 MB): beyond, the reading stops.
+TAILLE_MAX = 20 * 1024 * 1024
 USER_AGENT = "SicovalNumerique/1.0 (synchronisation avec la Coop de la mediation numerique)"
 URN = "urn:sicoval-numerique:coop-api-v1"
-# The response schemas we read, by name: (path in the description, what it is for people).
-REPONSES = {
-    "activites": "/activites",
-    "utilisateurs": "/utilisateurs",
-    "structures": "/structures",
-    "health": "/health",
-}
+# The responses we read and check: name → path in the description.
+REPONSES = {nom: f"/{nom}" for nom in ("activites", "utilisateurs", "structures", "health")}
 
 
 # --- Errors ------------------------------------------------------------------------------------------------------
@@ -187,19 +185,19 @@ def _chemin(erreur):
 
 
 def _en_francais(erreur):
-    """One schema error as a French sentence (where, and what is wrong)."""
+    """One schema error as a French sentence: where, and what is wrong, never the value (the address is staff's to
+    set: whatever a server answers is not copied into messages, the database or the logs)."""
     ou = _chemin(erreur)
-    valeur = json.dumps(erreur.instance, ensure_ascii=False)[:80]
     if erreur.validator == "required":
         manquants = [nom for nom in erreur.validator_value if nom not in (erreur.instance or {})]
         return f"{ou} : champ obligatoire absent ({', '.join(manquants)})"
     if erreur.validator == "type":
         attendus = erreur.validator_value if isinstance(erreur.validator_value, list) else [erreur.validator_value]
-        return f"{ou} : {valeur} n'est pas du type attendu ({' ou '.join(TYPES.get(t, t) for t in attendus)})"
+        return f"{ou} : la valeur n'est pas du type attendu ({' ou '.join(TYPES.get(t, t) for t in attendus)})"
     if erreur.validator == "format":
-        return f"{ou} : {valeur} n'est pas au format {erreur.validator_value}"
+        return f"{ou} : la valeur n'est pas au format {erreur.validator_value}"
     if erreur.validator == "enum":
-        return f"{ou} : {valeur} ne fait pas partie des valeurs décrites"
+        return f"{ou} : la valeur ne fait pas partie des valeurs décrites"
     return f"{ou} : valeur non conforme à la description ({erreur.validator})"
 
 
@@ -258,17 +256,35 @@ class ClientCoop:
         return (attendu.scheme, attendu.netloc) == (lu.scheme, lu.netloc)
 
     def _get(self, url, params=None, *, ou=""):
-        """GET and decode JSON, or raise the ``CoopErreur`` that says why (in French)."""
+        """GET and decode JSON, or raise the ``CoopErreur`` that says why (in French). The body is read as a stream,
+        up to ``TAILLE_MAX``, and never copied into a message."""
         try:
-            reponse = self.session.get(url, params=params, timeout=self.delais, allow_redirects=False)
-        except requests.Timeout as error:
-            message = f"La Coop n'a pas répondu à temps{ou} (délai de {self.delais[1]} s dépassé)."
-            raise CoopIndisponible(message) from error
-        except requests.ConnectionError as error:
-            raise CoopIndisponible(f"La Coop est injoignable{ou} (connexion impossible).") from error
+            reponse = self.session.get(url, params=params, timeout=self.delais, allow_redirects=False, stream=True)
         except requests.RequestException as error:
-            raise CoopIndisponible(f"L'appel à la Coop a échoué{ou} ({type(error).__name__}).") from error
-        statut = reponse.status_code
+            raise self._indisponible(error, ou) from error
+        try:
+            self._verifier_statut(reponse.status_code, ou)
+            contenu = self._lire(reponse, ou)
+        finally:
+            reponse.close()
+        try:
+            return json.loads(contenu)
+        except (ValueError, RecursionError) as error:
+            position = ""
+            if isinstance(error, json.JSONDecodeError):
+                position = f" (ligne {error.lineno}, colonne {error.colno})"
+            message = f"Page mal formée renvoyée par la Coop{ou} :"
+            raise PageMalFormee(message, detail=f"ce n'est pas du JSON valide{position}.") from error
+
+    def _indisponible(self, error, ou):
+        if isinstance(error, requests.Timeout):
+            return CoopIndisponible(f"La Coop n'a pas répondu à temps{ou} (délai de {self.delais[1]} s dépassé).")
+        if isinstance(error, requests.ConnectionError):
+            return CoopIndisponible(f"La Coop est injoignable{ou} (connexion impossible).")
+        return CoopIndisponible(f"L'appel à la Coop a échoué{ou} ({type(error).__name__}).")
+
+    @staticmethod
+    def _verifier_statut(statut, ou):
         if statut in (401, 403):
             raise IdentifiantsRefuses(
                 f"La Coop a refusé les identifiants (HTTP {statut}) : vérifiez l'identifiant client et le secret, et "
@@ -283,15 +299,31 @@ class ClientCoop:
             raise CoopIndisponible(f"La Coop a répondu par une erreur (HTTP {statut}){ou}.", statut=statut)
         if statut != 200:
             raise CoopErreur(
-                f"La Coop a refusé la requête (HTTP {statut}){ou} : vérifiez l'adresse de l'API.",
-                detail=reponse.text[:200],
-                statut=statut,
+                f"La Coop a refusé la requête (HTTP {statut}){ou} : vérifiez l'adresse de l'API.", statut=statut
             )
+
+    def _lire(self, reponse, ou):
+        """The body's bytes, at most ``TAILLE_MAX`` (announced or read)."""
+        trop = PageMalFormee(
+            f"Réponse trop volumineuse renvoyée par la Coop{ou} : plus de {TAILLE_MAX // (1024 * 1024)} Mo, lecture "
+            "arrêtée."
+        )
         try:
-            return reponse.json()
-        except ValueError as error:
-            message = f"Page mal formée renvoyée par la Coop{ou} :"
-            raise PageMalFormee(message, detail="ce n'est pas du JSON.") from error
+            annoncee = int(reponse.headers.get("Content-Length") or 0)
+        except (TypeError, ValueError):
+            annoncee = 0
+        if annoncee > TAILLE_MAX:
+            raise trop
+        morceaux, taille = [], 0
+        try:
+            for morceau in reponse.iter_content(chunk_size=64 * 1024):
+                taille += len(morceau)
+                if taille > TAILLE_MAX:
+                    raise trop
+                morceaux.append(morceau)
+        except requests.RequestException as error:
+            raise self._indisponible(error, ou) from error
+        return b"".join(morceaux)
 
     def pages(self, chemin, nom, params=None):
         """Each page's ``data`` list of a listing, following ``links.next``."""

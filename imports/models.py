@@ -7,6 +7,8 @@
   the watermark of the last successful synchronisation.
 - ``MediateurCoop``: a mediator of the Coop (from ``/utilisateurs``) and the conseiller of the territory they are.
 - ``SynchroCoop``: one synchronisation run, with its counts or its error, for staff.
+- ``ActiviteCoopEnAttente``: an activity of the Coop the synchronisation rejected, kept as received and tried again
+  by every run until it passes (its place created, its conseiller's post attached) or is modified upstream.
 """
 
 import uuid
@@ -92,6 +94,10 @@ class ConnexionCoop(models.Model):
     modifie_par = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    mediateurs_vus = models.PositiveIntegerField(
+        "médiateurs lus dans la Coop", default=0, help_text="À la dernière actualisation de la liste des médiateurs."
+    )
+    mediateurs_actualises_le = models.DateTimeField("médiateurs actualisés le", null=True, blank=True)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
 
@@ -166,3 +172,23 @@ class SynchroCoop(models.Model):
 
     def __str__(self):
         return f"Synchronisation du {self.commence_le:%d/%m/%Y %H:%M} ({self.get_statut_display()})"
+
+
+class ActiviteCoopEnAttente(models.Model):
+    """An activity of the Coop a run rejected, as the API gave it (the Coop's activity is anonymous: no personal
+    data), tried again by each following run until it passes; a newer version upstream replaces it."""
+
+    id_coop = models.CharField("identifiant dans la Coop", max_length=64, unique=True)
+    donnees = models.JSONField("activité reçue de la Coop")
+    modification = models.DateTimeField("modifiée dans la Coop le")
+    raison = models.TextField("raison du rejet")
+    premiere_fois = models.DateTimeField("rejetée pour la première fois le", auto_now_add=True)
+    derniere_fois = models.DateTimeField("rejetée pour la dernière fois le")
+
+    class Meta:
+        verbose_name = "activité de la Coop en attente"
+        verbose_name_plural = "activités de la Coop en attente"
+        ordering = ["-modification", "pk"]
+
+    def __str__(self):
+        return f"Activité {self.id_coop} de la Coop ({self.raison[:60]})"

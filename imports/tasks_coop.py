@@ -1,17 +1,31 @@
-"""The Celery task of the synchronisation with the Coop (registered with the imports' tasks, ``imports.tasks``).
+"""The Celery tasks of the synchronisation with the Coop (registered with the imports' tasks, ``imports.tasks``).
 
-Every night (beat) and on staff's request. A failure the Coop may get over (timeout, connection, 429, 5xx) is tried
-again after 5, 15 then 45 minutes, each try recorded as its own run with its number (``tentative``); refused
-credentials, a malformed page or a bug are not retried. Staff's own runs are never retried: they see the result.
+``coop_mediateurs_actualiser``: staff's refresh of the mediators (it pages through every user of the Coop, so not
+in a web request); its outcome is kept a while in the cache for the page (``resultat_mediateurs``).
+
+``coop_synchroniser``: every night (beat) and on staff's request. A failure the Coop may get over (timeout,
+connection, 429, 5xx) is tried again after 5, 15 then 45 minutes, each try recorded as its own run with its number
+(``tentative``); refused credentials, a malformed page or a bug are not retried. Staff's own runs are never
+retried: they see the result.
 """
 
+import logging
+
 from celery import shared_task
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 
 from accounts.models import User
 
 from . import synchro
+from .chiffrement import ChiffrementErreur
+from .coop_api import CoopErreur
 
-__all__ = ["coop_synchroniser", "delai_avant_reessai"]
+__all__ = ["coop_mediateurs_actualiser", "coop_synchroniser", "delai_avant_reessai", "resultat_mediateurs"]
+
+logger = logging.getLogger(__name__)
+# How long the outcome of a refresh of the mediators stays for the page (seconds).
+RESULTAT_DUREE = 60 * 60
 
 # Seconds before each retry of a nightly run.
 REESSAIS = (5 * 60, 15 * 60, 45 * 60)
@@ -55,3 +69,35 @@ def coop_synchroniser(self, lancee_par=None):
     if delai is not None:
         raise self.retry(countdown=delai, max_retries=len(REESSAIS))
     return {"statut": run.statut, "synchro": run.pk}
+
+
+def _cle_resultat(user_pk):
+    return f"imports:coop_mediateurs:{user_pk}"
+
+
+def resultat_mediateurs(user_pk, *, effacer=True):
+    """The outcome of the last refresh ``user_pk`` asked for ({"statut": "reussie", …counts} or {"statut": "echec",
+    "erreur": French}), or None."""
+    cle = _cle_resultat(user_pk)
+    resultat = cache.get(cle)
+    if resultat is not None and effacer:
+        cache.delete(cle)
+    return resultat
+
+
+@shared_task(name="imports.tasks.coop_mediateurs_actualiser", ignore_result=True, soft_time_limit=15 * 60)
+def coop_mediateurs_actualiser(user_pk):
+    """Refresh the mediators from the Coop for the staff member ``user_pk`` (``synchro.mediateurs_actualiser``)."""
+    by = User.objects.filter(pk=user_pk, is_staff=True, is_active=True).first()
+    if by is None:
+        return {"statut": "refuse"}
+    try:
+        resultat = {"statut": "reussie", **synchro.mediateurs_actualiser(by=by)}
+    except (CoopErreur, ChiffrementErreur) as error:
+        resultat = {"statut": "echec", "erreur": synchro.texte_erreur(error)}
+    except ValidationError as error:
+        resultat = {"statut": "echec", "erreur": " ".join(error.messages)}
+    if resultat["statut"] == "echec":
+        logger.warning("Actualisation des médiateurs de la Coop en échec : %s", resultat["erreur"])
+    cache.set(_cle_resultat(user_pk), resultat, RESULTAT_DUREE)
+    return resultat

@@ -20,10 +20,10 @@ from conseillers.models import Conseiller
 from sicoval_numerique.kicker import publier
 
 from . import synchro
-from .chiffrement import ChiffrementErreur, date_chiffrement
-from .coop_api import CoopErreur
+from .chiffrement import date_chiffrement
 from .models import MediateurCoop, StatutSynchro, SynchroCoop
 from .tasks_coop import coop_synchroniser as coop_synchroniser_tache
+from .tasks_coop import resultat_mediateurs
 
 RUNS = 20
 RECHERCHE_MAX = 50
@@ -33,6 +33,7 @@ BADGES = {
     StatutSynchro.ECHEC: "badge-danger",
 }
 TACHE = "imports.tasks_coop.coop_synchroniser"
+TACHE_MEDIATEURS = "imports.tasks.coop_mediateurs_actualiser"
 
 
 def require_staff(user):
@@ -131,6 +132,9 @@ def _contexte(request, form=None):
         form = ConnexionForm(initial=initial, secret_le=secret_le)
     q = " ".join((request.GET.get("q") or "").split())[:100]
     runs = [_decorer(run) for run in SynchroCoop.objects.select_related("lancee_par")[:RUNS]]
+    nombre_en_attente, en_attente = synchro.en_attente()
+    for activite in en_attente:
+        activite.date_affichee = _date_affichee(((activite.donnees or {}).get("attributes") or {}).get("date"))
     return {
         "connexion": conn,
         "secret_le": secret_le,
@@ -139,6 +143,9 @@ def _contexte(request, form=None):
         **_mediateurs(q),
         "conseillers": Conseiller.objects.order_by("nom", "prenom", "pk").only("uuid", "prenom", "nom", "email"),
         "runs": runs,
+        "nombre_en_attente": nombre_en_attente,
+        "en_attente": en_attente,
+        "en_attente_max": synchro.EN_ATTENTE_MONTREES,
         "en_cours": synchro.synchro_en_cours(),
     }
 
@@ -148,6 +155,9 @@ def _contexte(request, form=None):
 @require_safe
 def coop(request):
     require_staff(request.user)
+    resultat = resultat_mediateurs(request.user.pk)  # a refresh done by a worker since
+    if resultat is not None:
+        _message_mediateurs(request, resultat)
     return render(request, "imports/coop/page.html", _contexte(request))
 
 
@@ -193,24 +203,36 @@ def coop_tester(request):
     return redirect("imports:coop")
 
 
+def _message_mediateurs(request, resultat):
+    if resultat["statut"] != "reussie":
+        messages.error(request, f"Les médiateurs n'ont pas pu être lus dans la Coop : {resultat['erreur']}")
+        return
+    n, gardes, nouveaux = resultat["mediateurs"], resultat["gardes"], resultat["nouveaux"]
+    messages.success(
+        request,
+        f"{n} médiateur{'s' if n > 1 else ''} lu{'s' if n > 1 else ''} dans la Coop : {gardes} "
+        f"gardé{'s' if gardes > 1 else ''} (associés ou avec un conseiller proposé), dont {nouveaux} "
+        f"nouveau{'x' if nouveaux > 1 else ''}. Vérifiez les conseillers proposés, puis confirmez-les.",
+    )
+
+
 @login_required
 @never_cache
 @require_POST
 def coop_mediateurs_actualiser(request):
     require_staff(request.user)
-    try:
-        resultat = synchro.mediateurs_actualiser(by=request.user)
-    except (CoopErreur, ChiffrementErreur) as error:
-        texte = error.texte if isinstance(error, CoopErreur) else str(error)
-        messages.error(request, f"Les médiateurs n'ont pas pu être lus dans la Coop : {texte}")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    if synchro.connexion() is None:
+        messages.error(request, "Enregistrez d'abord la connexion à la Coop.")
+        return redirect(reverse("imports:coop") + "#mediateurs")
+    resultat_mediateurs(request.user.pk)  # a stale outcome is not this one's
+    publier(TACHE_MEDIATEURS, request.user.pk, label="Actualisation des médiateurs de la Coop")
+    if coop_synchroniser_tache.app.conf.task_always_eager:  # it ran inline: say how it went
+        resultat = resultat_mediateurs(request.user.pk)
+        if resultat is not None:
+            _message_mediateurs(request, resultat)
     else:
-        n, nouveaux = resultat["mediateurs"], resultat["nouveaux"]
         messages.success(
-            request,
-            f"{n} médiateur{'s' if n > 1 else ''} lu{'s' if n > 1 else ''} dans la Coop, dont {nouveaux} "
-            f"nouveau{'x' if nouveaux > 1 else ''}. Vérifiez les conseillers proposés, puis confirmez-les.",
+            request, "L'actualisation des médiateurs est lancée : la liste sera à jour dans quelques instants."
         )
     return redirect(reverse("imports:coop") + "#mediateurs")
 

@@ -18,3 +18,5 @@ STORAGES = {
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_ALWAYS_EAGER = not env.bool("CELERY_USE_BROKER_IN_TESTS", default=False)
 CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY
+# The tests' fake Coop serves on 127.0.0.1 over http: local addresses are allowed for the Coop's API here only.
+COOP_API_ADRESSES_LOCALES = True

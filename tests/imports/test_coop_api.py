@@ -4,6 +4,7 @@ modification filter is sent, errors are French and say whether a later try may p
 described, a cursor that comes back or a link to another server stop the reading."""
 
 import datetime
+import json
 import socket
 import uuid
 
@@ -193,9 +194,10 @@ def test_a_page_not_as_described_stops_the_reading_after_the_good_ones(coop_fake
     assert len(lues) == 1
     assert refus.value.reessayable is False
     assert refus.value.texte == (
-        'Page mal formée renvoyée par la Coop (activites, page 2) : data[0].attributes.duree : "trente minutes" '
-        "n'est pas du type attendu (nombre)."
+        "Page mal formée renvoyée par la Coop (activites, page 2) : data[0].attributes.duree : la valeur n'est pas "
+        "du type attendu (nombre)."
     )
+    assert "trente minutes" not in refus.value.texte  # where, never the value
 
 
 def test_a_page_that_is_not_json(coop_fake):
@@ -203,28 +205,66 @@ def test_a_page_that_is_not_json(coop_fake):
     coop_fake.page_malformee, coop_fake.malformation = 1, "json"
     with client(coop_fake) as api, pytest.raises(PageMalFormee) as refus:
         list(api.activites())
-    assert "ce n'est pas du JSON" in refus.value.texte
+    assert "(activites, page 1) : ce n'est pas du JSON valide (ligne 1, colonne " in refus.value.texte
+
+
+def test_an_answer_beyond_the_size_cap_is_refused(coop_fake, monkeypatch):
+    for _ in range(3):
+        coop_fake.activite(mediateur_id=MEDIATEUR)
+    monkeypatch.setattr(coop_api, "TAILLE_MAX", 2000)
+    with client(coop_fake) as api, pytest.raises(PageMalFormee) as refus:
+        list(api.activites())
+    assert refus.value.texte.startswith("Réponse trop volumineuse renvoyée par la Coop (activites, page 1)")
+    # Announced or not: a body without Content-Length is cut while read.
+    session = SessionScriptee([b"[" + b'"x",' * 1000 + b'"x"]'], entetes={})
+    with pytest.raises(PageMalFormee, match="trop volumineuse"):
+        ClientCoop(BASE, "id", "secret", session=session).sante()
+
+
+def test_what_the_server_answers_is_never_quoted(monkeypatch):
+    """The address is staff's to set: a server's answer (an internal service's page…) never reaches a message."""
+    session = SessionScriptee([b"<html>donnee-interne-confidentielle</html>"], statut=404)
+    with pytest.raises(CoopErreur) as refus:
+        ClientCoop(BASE, "id", "secret", session=session).sante()
+    assert refus.value.texte == "La Coop a refusé la requête (HTTP 404) (/health) : vérifiez l'adresse de l'API."
+    session = SessionScriptee([b"donnee-interne-confidentielle"])
+    with pytest.raises(PageMalFormee) as refus:
+        ClientCoop(BASE, "id", "secret", session=session).sante()
+    assert "donnee-interne" not in refus.value.texte and "ce n'est pas du JSON valide" in refus.value.texte
+    session = SessionScriptee([{"data": [{"id": "donnee-interne-confidentielle"}], "links": {}, "meta": {}}])
+    with pytest.raises(PageMalFormee) as refus:
+        list(ClientCoop(BASE, "id", "secret", session=session).utilisateurs())
+    assert "donnee-interne" not in refus.value.texte and "data[0]" in refus.value.texte
 
 
 class Reponse:
-    def __init__(self, corps, status_code=200):
-        self.corps, self.status_code, self.text = corps, status_code, ""
+    def __init__(self, corps, status_code=200, entetes=None):
+        self.contenu = corps if isinstance(corps, bytes) else json.dumps(corps).encode("utf-8")
+        self.status_code = status_code
+        self.headers = {"Content-Length": str(len(self.contenu))} if entetes is None else entetes
 
-    def json(self):
-        return self.corps
+    def iter_content(self, chunk_size=1):
+        for debut in range(0, len(self.contenu), chunk_size):
+            yield self.contenu[debut : debut + chunk_size]
+
+    def close(self):
+        pass
 
 
 class SessionScriptee:
     """A ``requests.Session`` stand-in that answers each GET with the next scripted body."""
 
-    def __init__(self, corps):
+    def __init__(self, corps, *, statut=200, entetes=None):
         self.corps = list(corps)
+        self.statut, self.entetes = statut, entetes
         self.headers = {}
         self.urls = []
 
     def get(self, url, params=None, **kwargs):
+        assert kwargs.get("stream") is True and kwargs.get("allow_redirects") is False
         self.urls.append(url)
-        return Reponse(self.corps.pop(0) if self.corps else {"data": [], "links": {}, "meta": {}})
+        corps = self.corps.pop(0) if self.corps else {"data": [], "links": {}, "meta": {}}
+        return Reponse(corps, self.statut, self.entetes)
 
     def close(self):
         pass

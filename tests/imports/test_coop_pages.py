@@ -82,6 +82,22 @@ def test_the_secret_is_typed_then_never_shown(staff_client, coop_fake):
     response = staff_client.post(reverse("imports:coop_connexion"), {**saisie, "client_id": "id"})
     assert response.status_code == 400 and "doit commencer par https://" in texte(response)
 
+    # Another address without the secret typed again: refused on the secret's field.
+    autre = {"url": "https://coop.example/api/v1", "client_id": "nouvel-id", "secret": ""}
+    response = staff_client.post(reverse("imports:coop_connexion"), autre)
+    assert response.status_code == 400
+    assert "Saisissez de nouveau le secret client : il n'est envoyé qu'à l'adresse pour laquelle il a été saisi." in (
+        texte(response)
+    )
+    assert ConnexionCoop.objects.get().url == coop_fake.url
+
+
+def test_a_refresh_of_the_mediators_that_fails_says_why(staff_client, coop_connexion, coop_fake):
+    coop_fake.secret = "revoque"
+    response = staff_client.post(reverse("imports:coop_mediateurs_actualiser"), follow=True)
+    assert "Les médiateurs n'ont pas pu être lus dans la Coop : La Coop a refusé les identifiants" in texte(response)
+    assert ConnexionCoop.objects.get().mediateurs_actualises_le is None
+
 
 def test_testing_the_connection_from_the_page(staff_client, coop_connexion, coop_fake):
     response = staff_client.post(reverse("imports:coop_tester"), follow=True)
@@ -97,14 +113,18 @@ def test_mediators_are_listed_with_the_suggestion_preselected_and_confirmed_row_
     autre = conseiller_employe(structure, prenom="Léo", nom="Martin")
     coop_fake.utilisateur(email="camille.dupre@example.org", prenom="Camille", nom="Dupré", mediateur_id=MEDIATRICE)
     coop_fake.utilisateur(email="x@ailleurs.example", prenom="Sans", nom="Correspondance", mediateur_id=uuid.uuid4())
-    response = staff_client.post(reverse("imports:coop_mediateurs_actualiser"), follow=True)
+    response = staff_client.post(reverse("imports:coop_mediateurs_actualiser"), follow=True)  # inline task
     contenu = texte(response)
-    assert "2 médiateurs lus dans la Coop, dont 2 nouveaux." in contenu
-    assert "2 médiateurs lus dans la Coop, dont 0 associé à un conseiller du territoire." in contenu
-    assert "1 médiateur de la Coop : associés, proposés" in contenu  # the one without a suggestion is searched for
-    assert "Sans Correspondance" not in contenu
-    contenu = texte(staff_client.get(reverse("imports:coop"), {"q": "sans  correspond"}))
-    assert "1 médiateur trouvé pour « sans correspond »." in contenu and "Sans Correspondance" in contenu
+    assert (
+        "2 médiateurs lus dans la Coop : 1 gardé (associés ou avec un conseiller proposé), dont 1 nouveau." in contenu
+    )
+    assert "Dernière actualisation le " in contenu and ": 2 médiateurs lus dans la Coop." in contenu
+    assert "1 médiateur gardé, dont 0 associé à un conseiller du territoire." in contenu
+    assert "1 médiateur de la Coop : associés, proposés" in contenu
+    assert "Sans Correspondance" not in contenu  # neither associated nor suggested: counted, not kept
+    assert not MediateurCoop.objects.filter(nom="Correspondance").exists()
+    contenu = texte(staff_client.get(reverse("imports:coop"), {"q": "camille  dupr"}))
+    assert "1 médiateur trouvé pour « camille dupr »." in contenu
     assert "Proposé : Camille Dupré (même adresse e-mail), à confirmer" in contenu
     assert f'<option value="{conseillere.uuid}" selected>' in contenu
     assert f'<option value="{autre.uuid}" selected>' not in contenu
@@ -123,7 +143,7 @@ def test_mediators_are_listed_with_the_suggestion_preselected_and_confirmed_row_
     contenu = page(staff_client)
     assert "dont 1 associé à un conseiller du territoire." in contenu
 
-    second = MediateurCoop.objects.exclude(pk=mediateur.pk).get()
+    second = MediateurCoop.objects.create(mediateur_id=uuid.uuid4(), prenom="Sans", nom="Correspondance")
     response = staff_client.post(
         reverse("imports:coop_mediateur_associer", args=[second.pk]), {"conseiller": str(conseillere.uuid)}
     )
@@ -155,7 +175,10 @@ def test_a_synchronisation_run_now_and_the_runs_listed(
     assert (run.statut, run.lancee_par, run.creees) == (StatutSynchro.REUSSIE, staff_user, 1)
     assert Activite.objects.count() == 1
     assert "Réussie" in contenu and "Tiers-lieu inconnu" in contenu and "Le lieu d'activité n'existe pas" in contenu
-    assert "<details>" in contenu and "Redemandée à chaque synchronisation." in contenu
+    assert "<details>" in contenu and "Redemandée à chaque synchronisation." not in contenu
+    assert "1 activité en attente :" in contenu
+    en_attente = contenu[contenu.index("Activités rejetées en attente") :]
+    assert "Le lieu d'activité n'existe pas" in en_attente and "« Tiers-lieu inconnu »" in en_attente
 
     coop_fake.secret = "revoque"
     response = staff_client.post(reverse("imports:coop_synchroniser"), follow=True)

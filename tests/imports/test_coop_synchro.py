@@ -13,7 +13,7 @@ import pytest
 from celery.exceptions import Retry
 from cryptography.fernet import Fernet
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import connection, connections
 from django.test import override_settings
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from accompagnements import choices as c
 from accompagnements import services
 from accompagnements.models import Accompagnement, Activite
 from imports import chiffrement, coop_api, synchro
-from imports.models import ConnexionCoop, MediateurCoop, StatutSynchro, SynchroCoop
+from imports.models import ActiviteCoopEnAttente, ConnexionCoop, MediateurCoop, StatutSynchro, SynchroCoop
 from imports.tasks_coop import REESSAIS, coop_synchroniser, delai_avant_reessai
 from notifications.models import Email
 from reporting import resume
@@ -230,9 +230,15 @@ def test_mediators_without_a_conseiller_are_ignored_until_associated(
     }
 
 
-def test_an_activity_at_an_unknown_place_is_rejected_and_retried_until_the_place_exists(
+def en_attente():
+    return {a.id_coop: a for a in ActiviteCoopEnAttente.objects.all()}
+
+
+def test_an_activity_at_an_unknown_place_waits_and_passes_once_the_place_exists(
     coop_connexion, coop_fake, associee, structure, castanet
 ):
+    """A mediator who comes from another territory (their old activities at places unknown here): the watermark
+    moves on all the same, the rejected activities wait in a table and each run tries them again."""
     bonne = coop_fake.activite(mediateur_id=MEDIATRICE)
     lieu_coop = coop_fake.structure(nom="Tiers-lieu de la Gare", code_insee="31113")
     orpheline = coop_fake.activite(
@@ -254,34 +260,82 @@ def test_an_activity_at_an_unknown_place_is_rejected_and_retried_until_the_place
         "Tiers-lieu de la Gare",
     )
     assert rejet["raison"].startswith("Le lieu d'activité n'existe pas sur la plateforme")
-    # The watermark stays at the rejected activity: it is asked for again.
-    assert watermark() == datetime.datetime.fromisoformat(orpheline["attributes"]["modification"])
+    # The watermark moves on: the rejected activity waits here, as received.
+    assert watermark() >= run.commence_le - datetime.timedelta(seconds=1)
+    attente = en_attente()[orpheline["id"]]
+    assert attente.donnees == orpheline and attente.raison.startswith("Le lieu d'activité n'existe pas")
+    assert "« Tiers-lieu de la Gare »" in attente.raison
+    assert attente.modification == datetime.datetime.fromisoformat(orpheline["attributes"]["modification"])
     assert Activite.objects.filter(id_externe=bonne["id"]).exists()
 
-    run = lancer()  # asked again, with what was modified since (found unchanged)
-    assert (run.recues, len(run.rejetees), run.inchangees, run.creees) == (2, 1, 1, 0)
+    run = lancer()  # nothing modified upstream: nothing read again, the one waiting tried again
+    assert (run.recues, run.rejetees, run.creees) == (0, [], 0)
+    assert set(en_attente()) == {orpheline["id"]}
+    requete = coop_fake.requetes_vers("/activites")[-1]
+    assert "filter[modification][depuis]" in requete.params
 
     factories.LieuFactory(structure=structure, commune=castanet, nom="Tiers-lieu de la gare")
     run = lancer()
-    assert (run.creees, run.rejetees) == (1, [])
+    assert (run.recues, run.creees, run.rejetees) == (0, 1, [])
     assert Activite.objects.get(id_externe=orpheline["id"]).lieu.nom == "Tiers-lieu de la gare"
-    assert watermark() >= run.commence_le - datetime.timedelta(seconds=1)
+    assert en_attente() == {}
 
 
-def test_an_activity_only_the_coop_can_correct_does_not_hold_the_watermark(coop_connexion, coop_fake, associee):
-    """Its correction upstream modifies it, which brings it back: the nights do not read more and more meanwhile."""
+def test_every_rejected_activity_waits_until_modified_upstream(coop_connexion, coop_fake, associee):
+    """Whatever the reason: a newer version upstream replaces the one waiting, and passes if it can."""
     fautive = coop_fake.activite(mediateur_id=MEDIATRICE, duree=0, il_y_a=datetime.timedelta(days=2))
     illisible = coop_fake.activite(mediateur_id=MEDIATRICE, accompagnements=501)
     run = lancer()
     rejets = {r["id"]: r for r in run.rejetees}
     assert rejets[fautive["id"]]["raison"] == "La durée doit être comprise entre 1 et 480 minutes (lu : 0)."
     assert rejets[illisible["id"]]["raison"] == "Nombre d'accompagnements hors limites (501, au plus 500)."
-    assert not any(r["redemandee"] for r in run.rejetees)
     assert watermark() >= run.commence_le - datetime.timedelta(seconds=1)
+    assert set(en_attente()) == {fautive["id"], illisible["id"]}
+
+    coop_fake.modifier(illisible["id"], accompagnements=502)
+    run = lancer()
+    assert (run.recues, run.creees, len(run.rejetees)) == (1, 0, 1)
+    assert en_attente()[illisible["id"]].raison == "Nombre d'accompagnements hors limites (502, au plus 500)."
+    assert en_attente()[illisible["id"]].donnees["attributes"]["accompagnements"] == 502
 
     coop_fake.modifier(fautive["id"], duree=45)
+    run = lancer()  # the other one comes again too (modified within the overlap of the clocks)
+    assert (run.creees, [r["id"] for r in run.rejetees]) == (1, [illisible["id"]])
+    assert set(en_attente()) == {illisible["id"]}
+
+    coop_fake.supprimer(illisible["id"])  # deleted upstream: it waits no more
     run = lancer()
-    assert (run.recues, run.creees, run.rejetees) == (1, 1, [])
+    assert (run.supprimees, run.rejetees) == (0, [])
+    assert en_attente() == {}
+
+
+def test_a_number_that_is_not_finite_rejects_the_one_activity(coop_connexion, coop_fake, associee):
+    nan = coop_fake.activite(mediateur_id=MEDIATRICE, duree=float("nan"))
+    infini = coop_fake.activite(mediateur_id=MEDIATRICE, accompagnements=float("inf"))
+    enorme = coop_fake.activite(
+        mediateur_id=MEDIATRICE,
+        type="collectif",
+        accompagnements=2,
+        titre_atelier="Atelier",
+        autonomie=None,
+        beneficiaires={"genres": {"feminin": 10**15}},
+    )
+    bonne = coop_fake.activite(mediateur_id=MEDIATRICE)
+    run = lancer()
+    assert run.statut == StatutSynchro.REUSSIE, run.erreur
+    rejets = {r["id"]: r["raison"] for r in run.rejetees}
+    assert rejets == {
+        nan["id"]: "Durée illisible : ce n'est pas un nombre fini.",
+        infini["id"]: "Nombre d'accompagnements illisible : ce n'est pas un nombre fini.",
+    }
+    assert set(importees().values_list("id_externe", flat=True)) == {bonne["id"], enorme["id"]}
+    assert en_attente()[nan["id"]].donnees["attributes"]["duree"] == "NaN"  # stored as JSON can say it
+    run = lancer()  # tried again: still rejected, the run goes on
+    assert run.statut == StatutSynchro.REUSSIE and set(en_attente()) == {nan["id"], infini["id"]}
+    assert list(Activite.objects.get(id_externe=enorme["id"]).accompagnements.values_list("genre", flat=True)) == [
+        "feminin",
+        "feminin",
+    ]
 
 
 def test_the_participants_attributes_when_the_api_gives_them(coop_connexion, coop_fake, associee):
@@ -428,21 +482,77 @@ def test_a_malformed_second_page_leaves_nothing_of_the_first(coop_connexion, coo
 def test_an_unexpected_error_rolls_back_too(coop_connexion, coop_fake, associee):
     coop_fake.activite(mediateur_id=MEDIATRICE)
     coop_fake.activite(mediateur_id=MEDIATRICE)
-    with mock.patch.object(synchro.Lecture, "reperes", side_effect=RuntimeError("boum")):
+    with mock.patch.object(synchro.Lecture, "reprendre", side_effect=RuntimeError("boum")):
         run = lancer()
     _echec_attendu(run, "Erreur inattendue pendant la synchronisation (RuntimeError)")
     assert not Activite.objects.exists()
 
 
-def test_a_run_while_another_holds_the_connection_does_nothing(coop_connexion, coop_fake, associee):
+def test_a_run_while_another_holds_the_lock_does_nothing(coop_connexion, coop_fake, associee):
     coop_fake.activite(mediateur_id=MEDIATRICE)
-    verrouillee = mock.MagicMock()
-    verrouillee.filter.return_value.first.return_value = None  # what SKIP LOCKED answers while a run holds the row
-    with mock.patch.object(ConnexionCoop.objects, "select_for_update", return_value=verrouillee):
+    with mock.patch.object(synchro, "_verrouiller", return_value=False):  # what a run holding the lock makes
         run = lancer()
     assert run.statut == StatutSynchro.ECHEC and "Une autre synchronisation était en cours" in run.erreur
     assert not Activite.objects.exists() and not Email.objects.exists()
     assert not coop_fake.requetes_vers("/activites")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the advisory lock is PostgreSQL's")
+def test_the_advisory_lock_keeps_one_run_at_a_time(coop_connexion, coop_fake, associee):
+    coop_fake.activite(mediateur_id=MEDIATRICE)
+    autre = connections.create_connection("default")
+    try:
+        with autre.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [synchro.VERROU])
+        run = lancer()
+        assert run.statut == StatutSynchro.ECHEC and "Une autre synchronisation était en cours" in run.erreur
+        with autre.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [synchro.VERROU])
+        assert lancer().statut == StatutSynchro.REUSSIE
+    finally:
+        autre.close()
+
+
+@pytest.mark.parametrize("premiere", [True, False], ids=["premiere_synchronisation", "suivante"])
+def test_an_association_made_during_a_run_sends_the_watermark_back_all_the_same(
+    coop_connexion, coop_fake, associee, structure, staff_user, pages_de_deux, monkeypatch, premiere
+):
+    """The run does not lock the connection while it reads: staff may associate a mediator meanwhile, and then the
+    watermark is not moved (the next run reads everything again, the new mediator's past activities with it)."""
+    if not premiere:
+        lancer()
+        coop_fake.instant()  # what follows is modified after the watermark
+    for _ in range(3):
+        coop_fake.activite(mediateur_id=MEDIATRICE, il_y_a=datetime.timedelta(0))
+    passee = coop_fake.activite(mediateur_id=INCONNU, il_y_a=datetime.timedelta(days=5))
+    collegue = conseiller_employe(structure, prenom="Léo", nom="Martin")
+    mediateur = MediateurCoop.objects.create(mediateur_id=INCONNU, prenom="Léo", nom="Martin")
+    page = synchro.Lecture.page
+
+    def page_puis_association(lecture, data):
+        page(lecture, data)
+        if lecture.pages == 1:  # staff associate Léo Martin while the run reads
+            synchro.mediateur_associer(mediateur=mediateur, conseiller=collegue, by=staff_user)
+
+    monkeypatch.setattr(synchro.Lecture, "page", page_puis_association)
+    run = lancer()
+    assert run.statut == StatutSynchro.REUSSIE and run.pages >= 2
+    assert watermark() is None
+    monkeypatch.undo()
+    lancer()
+    assert Activite.objects.filter(conseiller=collegue, id_externe=passee["id"]).exists()
+    assert watermark() is not None
+
+
+def test_the_watermark_is_moved_only_from_the_value_read_at_the_start(coop_connexion):
+    """A conditional update: a watermark someone changed during the run is left as they set it."""
+    debut = timezone.now()
+    ConnexionCoop.objects.update(depuis=debut - datetime.timedelta(days=1))
+    pk = coop_connexion.pk
+    assert not synchro.avancer_repere(pk, lu=debut - datetime.timedelta(days=2), nouveau=debut, associes=set())
+    assert watermark() == debut - datetime.timedelta(days=1)
+    assert synchro.avancer_repere(pk, lu=debut - datetime.timedelta(days=1), nouveau=debut, associes=set())
+    assert watermark() == debut
 
 
 def test_nothing_happens_without_a_connection(db):
@@ -550,9 +660,51 @@ def test_saving_the_connection(coop_fake, staff_user, conseillere):
     conn.refresh_from_db()
     assert (conn.client_id, chiffrement.dechiffrer(conn.secret_chiffre), conn.active) == ("id2", "premier", False)
     assert conn.depuis is not None  # same API: the watermark stays
-    synchro.connexion_enregistrer(by=staff_user, url="https://coop-numerique.anct.gouv.fr/api/v1", client_id="id2")
-    assert ConnexionCoop.objects.get().depuis is None  # another API: everything again
+    with pytest.raises(ValidationError) as refus:  # another address: the secret goes only where it was typed for
+        synchro.connexion_enregistrer(by=staff_user, url="https://coop-numerique.anct.gouv.fr/api/v1", client_id="id2")
+    assert refus.value.message_dict == {
+        "secret": [
+            "Saisissez de nouveau le secret client : il n'est envoyé qu'à l'adresse pour laquelle il a été saisi."
+        ]
+    }
+    assert ConnexionCoop.objects.get().url == coop_fake.url
+    synchro.connexion_enregistrer(
+        by=staff_user, url="https://coop-numerique.anct.gouv.fr/api/v1", client_id="id2", secret="second"
+    )
+    conn.refresh_from_db()
+    assert (conn.url, chiffrement.dechiffrer(conn.secret_chiffre)) == (
+        "https://coop-numerique.anct.gouv.fr/api/v1",
+        "second",
+    )
+    assert conn.depuis is None  # another API: everything again
     assert ConnexionCoop.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/api/v1",
+        "https://127.0.0.1/api/v1",
+        "https://localhost/api/v1",
+        "http://localhost/api/v1",
+        "https://[::1]/api/v1",
+        "https://10.0.0.5/api/v1",
+        "https://169.254.169.254/latest",
+    ],
+)
+def test_local_addresses_only_when_the_setting_allows_them(db, staff_user, settings, url):
+    settings.COOP_API_ADRESSES_LOCALES = False
+    with pytest.raises(ValidationError) as refus:
+        synchro.connexion_enregistrer(by=staff_user, url=url, client_id="x", secret="y")
+    assert "sur Internet" in refus.value.message_dict["url"][0]
+    del settings.COOP_API_ADRESSES_LOCALES  # the default: refused too
+    with pytest.raises(ValidationError):
+        synchro.connexion_enregistrer(by=staff_user, url=url, client_id="x", secret="y")
+    settings.COOP_API_ADRESSES_LOCALES = True
+    assert synchro.connexion_enregistrer(by=staff_user, url=url, client_id="x", secret="y").url == url.rstrip("/")
+    with pytest.raises(ValidationError) as refus:
+        synchro.connexion_enregistrer(by=staff_user, url="http://coop.example/api/v1", client_id="x", secret="y")
+    assert "https://" in refus.value.message_dict["url"][0]
 
 
 def test_testing_the_connection(coop_connexion, coop_fake):
@@ -582,23 +734,49 @@ def test_mediators_are_read_and_suggested_never_associated_on_their_own(
 
     with pytest.raises(PermissionDenied):
         synchro.mediateurs_actualiser(by=conseillere.user)
-    assert synchro.mediateurs_actualiser(by=staff_user) == {"lus": 5, "mediateurs": 4, "nouveaux": 4}
+    oublie = MediateurCoop.objects.create(mediateur_id=uuid.uuid4(), nom="Ancien")  # neither associated nor suggested
+    assert synchro.mediateurs_actualiser(by=staff_user) == {
+        "lus": 5,
+        "mediateurs": 4,
+        "gardes": 2,
+        "nouveaux": 2,
+        "retires": 1,
+    }
+    # Only those who matter here are kept: the associated one, and those a conseiller is suggested for.
     mediateurs = {m.mediateur_id: m for m in MediateurCoop.objects.all()}
+    assert set(mediateurs) == {par_email, par_nom, MediateurCoop.objects.get(conseiller=deja).mediateur_id}
+    assert not MediateurCoop.objects.filter(pk=oublie.pk).exists()
     assert mediateurs[par_email].conum_id_pg == 42 and mediateurs[par_email].email == "CAMILLE.DUPRE@example.org"
-    assert not MediateurCoop.objects.filter(
-        mediateur_id__in=[par_email, par_nom, sans, autre], conseiller__isnull=False
-    ).exists()
+    assert not MediateurCoop.objects.filter(mediateur_id__in=[par_email, par_nom], conseiller__isnull=False).exists()
+    conn = ConnexionCoop.objects.get()
+    assert conn.mediateurs_vus == 4 and conn.mediateurs_actualises_le is not None
 
     proposes = synchro.suggestions(mediateurs.values())
     assert proposes[mediateurs[par_email].pk].conseiller == conseillere
     assert proposes[mediateurs[par_email].pk].raison == "même adresse e-mail"
     assert proposes[mediateurs[par_nom].pk].conseiller == homonyme
-    assert mediateurs[sans].pk not in proposes  # Inès Roux is already someone else's
-    assert mediateurs[autre].pk not in proposes
 
     coop_fake.utilisateurs[next(iter(coop_fake.utilisateurs))]["attributes"]["nom"] = "Dupré"
     assert synchro.mediateurs_actualiser(by=staff_user)["nouveaux"] == 0
     assert MediateurCoop.objects.get(mediateur_id=par_email).nom == "Dupré"
+
+    # Léo Martin-Dubois's suggestion goes (his conseiller now associated elsewhere): he is dropped at the next refresh.
+    MediateurCoop.objects.create(mediateur_id=uuid.uuid4(), nom="Autre", conseiller=homonyme)
+    assert synchro.mediateurs_actualiser(by=staff_user)["retires"] == 1
+    assert not MediateurCoop.objects.filter(mediateur_id=par_nom).exists()
+
+
+def test_the_task_refreshes_the_mediators_and_keeps_the_outcome(coop_connexion, coop_fake, staff_user, conseillere):
+    from imports.tasks_coop import coop_mediateurs_actualiser, resultat_mediateurs
+
+    coop_fake.utilisateur(email="camille.dupre@example.org", prenom="Camille", nom="Dupré", mediateur_id=uuid.uuid4())
+    assert coop_mediateurs_actualiser.apply(args=[staff_user.pk]).get()["statut"] == "reussie"
+    assert resultat_mediateurs(staff_user.pk)["gardes"] == 1
+    assert resultat_mediateurs(staff_user.pk) is None  # said once
+    coop_fake.secret = "autre"
+    resultat = coop_mediateurs_actualiser.apply(args=[staff_user.pk]).get()
+    assert resultat["statut"] == "echec" and "refusé les identifiants" in resultat["erreur"]
+    assert coop_mediateurs_actualiser.apply(args=[conseillere.user.pk]).get() == {"statut": "refuse"}
 
 
 def test_a_conseiller_is_one_mediator(db, staff_user, structure, conseillere, coop_connexion):
