@@ -113,6 +113,47 @@ class LieuFactory(factory.django.DjangoModelFactory):
     modalites_accompagnement = ["Accompagnement individuel"]
 
 
+def lieu_tous_champs(*, structure, commune, **fields):
+    """A place with every field of the national standard filled (every value of each vocabulary, multi-valued
+    e-mails and sites, coordinates, OSM opening hours with quotes and line breaks in its texts): what exports and
+    imports must carry whole."""
+
+    def every(vocabulary):
+        return [code for code, _label in vocabulary]
+
+    values = {
+        "nom": "Espace numérique de Labège",
+        "code_postal": "31670",
+        "adresse": "Place Saint-Barthélemy",
+        "complement_adresse": "Bâtiment B, 1er étage",
+        "latitude": Decimal("43.531200"),
+        "longitude": Decimal("1.533800"),
+        "typologie": ["MUNI", "EPN"],
+        "telephone": "+33561000000",
+        "courriels": ["numerique@ville-labege.fr", "accueil@ville-labege.fr"],
+        "site_web": ["https://www.ville-labege.fr", "https://numerique.ville-labege.fr"],
+        "horaires": "Mo-Fr 09:00-12:00,14:00-18:30; Sa 09:00-12:00; PH off",
+        "presentation_resume": (
+            "Accompagnement aux usages du numérique, « pas à pas » : démarches, courriels, sécurité."
+        ),
+        "presentation_detail": "Un conseiller numérique vous reçoit.\nSur rendez-vous ou en accès libre.",
+        "source": "Sicoval",
+        "structure_parente": "Sicoval",
+        "services": every(choices.SERVICES),
+        "publics_specifiquement_adresses": every(choices.PUBLICS_SPECIFIQUEMENT_ADRESSES),
+        "prise_en_charge_specifique": every(choices.PRISE_EN_CHARGE_SPECIFIQUE),
+        "frais_a_charge": every(choices.FRAIS_A_CHARGE),
+        "dispositif_programmes_nationaux": every(choices.DISPOSITIF_PROGRAMMES_NATIONAUX),
+        "formations_labels": every(choices.FORMATIONS_LABELS),
+        "autres_formations_labels": "Formation interne Sicoval",
+        "modalites_acces": every(choices.MODALITES_ACCES),
+        "modalites_accompagnement": every(choices.MODALITES_ACCOMPAGNEMENT),
+        "fiche_acces_libre": "https://acceslibre.beta.gouv.fr/app/31-labege/a/mairie/erp/mairie-labege/",
+        "prise_rdv": "https://rdv.ville-labege.fr/numerique",
+    }
+    return LieuFactory(structure=structure, commune=commune, **{**values, **fields})
+
+
 class ArretItinerantFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ArretItinerant

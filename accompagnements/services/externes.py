@@ -28,27 +28,12 @@ from simple_history.utils import bulk_create_with_history
 from accompagnements import choices as c
 from accompagnements.models import Accompagnement, Activite, ActiviteThematique
 
-from .activites import MAX_PARTICIPANTS, _check_date, employeur
+from .activites import ACTIVITE_FIELDS, MAX_PARTICIPANTS, _check_date, employeur
 
 CREER, METTRE_A_JOUR, INCHANGE, SUPPRIMER, INVALIDE = "creer", "mettre_a_jour", "inchange", "supprimer", "invalide"
 
-CHAMPS = (
-    "type",
-    "date",
-    "duree",
-    "type_lieu",
-    "lieu",
-    "commune",
-    "thematiques",
-    "nom_demarche",
-    "materiel",
-    "autonomie",
-    "oriente",
-    "structure_redirection",
-    "titre_atelier",
-    "niveau",
-    "notes",
-)
+# The activity's own fields: what a conseiller types, and what an import brings.
+CHAMPS = ACTIVITE_FIELDS
 LONGUEUR_MAX = Activite._meta.get_field("titre_atelier").max_length
 ATTRIBUTS = tuple(attribut for attribut, _vocabulaire, _label in c.ATTRIBUTS_BENEFICIAIRE)
 CODES = {

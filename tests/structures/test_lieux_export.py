@@ -69,36 +69,7 @@ def lieux(labege):
     association = factories.StructureFactory(
         nom="Association Cyber-Base", siret=None, rna="W313000123", commune=castanet
     )
-    complet = factories.LieuFactory(
-        structure=mairie,
-        nom="Espace numérique de Labège",
-        commune=labege,
-        code_postal="31670",
-        adresse="Place Saint-Barthélemy",
-        complement_adresse="Bâtiment B, 1er étage",
-        latitude=Decimal("43.531200"),
-        longitude=Decimal("1.533800"),
-        typologie=["MUNI", "EPN"],
-        telephone="+33561000000",
-        courriels=["numerique@ville-labege.fr", "accueil@ville-labege.fr"],
-        site_web=["https://www.ville-labege.fr", "https://numerique.ville-labege.fr"],
-        horaires="Mo-Fr 09:00-12:00,14:00-18:30; Sa 09:00-12:00; PH off",
-        presentation_resume="Accompagnement aux usages du numérique, « pas à pas » : démarches, courriels, sécurité.",
-        presentation_detail="Un conseiller numérique vous reçoit.\nSur rendez-vous ou en accès libre.",
-        source="Sicoval",
-        structure_parente="Sicoval",
-        services=all_values(choices.SERVICES),
-        publics_specifiquement_adresses=all_values(choices.PUBLICS_SPECIFIQUEMENT_ADRESSES),
-        prise_en_charge_specifique=all_values(choices.PRISE_EN_CHARGE_SPECIFIQUE),
-        frais_a_charge=all_values(choices.FRAIS_A_CHARGE),
-        dispositif_programmes_nationaux=all_values(choices.DISPOSITIF_PROGRAMMES_NATIONAUX),
-        formations_labels=all_values(choices.FORMATIONS_LABELS),
-        autres_formations_labels="Formation interne Sicoval",
-        modalites_acces=all_values(choices.MODALITES_ACCES),
-        modalites_accompagnement=all_values(choices.MODALITES_ACCOMPAGNEMENT),
-        fiche_acces_libre="https://acceslibre.beta.gouv.fr/app/31-labege/a/mairie/erp/mairie-labege/",
-        prise_rdv="https://rdv.ville-labege.fr/numerique",
-    )
+    complet = factories.lieu_tous_champs(structure=mairie, commune=labege)
     bus = factories.LieuFactory(
         structure=mairie,
         nom="Bus numérique du Sicoval",
