@@ -445,6 +445,7 @@ def test_staff_navigation():
         "Recrutements",
         "Financements",
         "Pilotage",
+        "Imports",
         "Administration",
     ]
 
@@ -467,6 +468,7 @@ def test_navigation_links_point_to_the_pages():
         "Recrutements": "/gestion/recrutements/",
         "Financements": "/gestion/financements/",
         "Pilotage": "/gestion/pilotage/",
+        "Imports": "/imports/",
         "Administration": "/admin/",
     }
 
