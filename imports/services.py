@@ -233,15 +233,20 @@ def _decider(imp, lot, import_):
     return out
 
 
+def _sans_nul(text):
+    """A text the preview can store (PostgreSQL's JSON refuses the NUL character a file may hold)."""
+    return str(text or "").replace("\x00", "")
+
+
 def _entree(decision):
     ligne = decision.ligne
     return {
-        "numero": ligne.numero,
-        "cle": ligne.cle,
-        "libelle": ligne.libelle,
+        "numero": _sans_nul(ligne.numero),
+        "cle": _sans_nul(ligne.cle),
+        "libelle": _sans_nul(ligne.libelle),
         "action": str(decision.action),
-        "raison": decision.raison,
-        "changements": list(decision.changements or []),
+        "raison": _sans_nul(decision.raison),
+        "changements": [_sans_nul(label) for label in decision.changements or []],
     }
 
 

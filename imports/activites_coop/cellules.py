@@ -6,6 +6,7 @@ import re
 import unicodedata
 import uuid
 import zipfile
+import zlib
 
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
@@ -98,6 +99,9 @@ ILLISIBLE = (
     IndexError,
     AttributeError,
     SyntaxError,  # xml.etree's ParseError
+    zlib.error,  # a damaged deflate stream
+    NotImplementedError,  # an unknown compression method
+    RuntimeError,  # an encrypted member
 )
 ENDOMMAGE = (
     "Ce fichier n'est pas un classeur Excel (.xlsx) lisible : il est peut-être endommagé. Exportez de nouveau vos "
@@ -107,7 +111,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the binary Excel format (.xls) of Excel 97–2003
 INSEE_RE = re.compile(r"^([013-9]\d|2[AB1-9])\d{3}$")
 ETOILES_RE = re.compile(r"^([1-9])\s*/\s*3$")
-PARTICIPANT_RE = re.compile(r"^(\d+)\s*/\s*(\d+)$")
+PARTICIPANT_RE = re.compile(r"^(\d{1,6})\s*/\s*(\d{1,6})$")  # bounded: int() of a huge text is refused
 ID_EXTERNE_MAX = Activite._meta.get_field("id_externe").max_length
 
 
@@ -173,8 +177,14 @@ class Erreur(ValueError):
     """A cell that cannot be read: the French message names the column and the value."""
 
 
+def _court(value, longueur=80):
+    """A cell's value as quoted in a reason: a very long text is cut (the reason stays readable)."""
+    text = str(value)
+    return text if len(text) <= longueur else text[: longueur - 1] + "…"
+
+
 def _inconnue(colonne, value):
-    return Erreur(f"colonne « {colonne} » : valeur inconnue « {value} ».")
+    return Erreur(f"colonne « {colonne} » : valeur inconnue « {_court(value)} ».")
 
 
 def _code(colonne, value, index, *, vide=""):
@@ -228,7 +238,7 @@ def _duree(value):
         text = _texte(value)
         if not text:
             raise Erreur(f"colonne « {DUREE} » : la durée manque.")
-        if re.fullmatch(r"-?\d+", text):
+        if re.fullmatch(r"-?\d{1,9}", text):
             return int(text)
     raise Erreur(f"colonne « {DUREE} » : « {_texte(value)} » n'est pas un nombre entier de minutes.")
 

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from accompagnements import choices as c
 from accompagnements import exports
+from accompagnements.services import MAX_PARTICIPANTS
 
 from ..base import FichierInvalide, verifier_archive
 from .cellules import (
@@ -109,6 +110,9 @@ def _ouvrir(contenu):
             "l'export des activités de la Coop sans le modifier."
         )
     feuille = classeur[nom]
+    # The size a sheet declares is not trusted: too large, it would make every row 16,384 cells wide; too small, it
+    # would silently drop rows. The rows are read as they are, each only as wide as the table.
+    feuille.reset_dimensions()
     connues = {_cle(name): name for name in CONNUES}
     meilleure = (0, 0, {})
     try:
@@ -213,8 +217,12 @@ def _activite(id_cra, rows, equipe):
                 f"{len(rows)} ligne{'s' if plusieurs else ''} ({_plage([n for n, _ in rows])}), "
                 f"participants « {total} »."
             )
+        elif total > MAX_PARTICIPANTS:
+            erreurs.append(f"Un atelier compte au plus {MAX_PARTICIPANTS} participants (lu : {total}).")
         elif len(rangs) != total and not illisibles:
             manquants = [f"{rang}/{total}" for rang in range(1, total + 1) if rang not in rangs]
+            if len(manquants) > 10:
+                manquants = [*manquants[:10], "…"]
             erreurs.append(
                 f"Atelier incomplet : {len(rangs)} ligne{'s' if len(rangs) > 1 else ''} sur {total} dans le fichier "
                 f"(il manque le{'s' if len(manquants) > 1 else ''} participant{'s' if len(manquants) > 1 else ''} "

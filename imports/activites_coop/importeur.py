@@ -69,6 +69,13 @@ class Mediateurs:
     par_nom: dict = field(default_factory=dict)
 
 
+def _conum(identifiant):
+    """A conseiller numérique id (« ID - Conum »: a positive integer of the Coop's first version), or None."""
+    if identifiant.isascii() and identifiant.isdigit() and len(identifiant) <= 10 and int(identifiant) < 2**31:
+        return int(identifiant)
+    return None
+
+
 def _par_id(mediateurs, identifiant):
     if not identifiant:
         return None
@@ -78,8 +85,8 @@ def _par_id(mediateurs, identifiant):
         value = None
     if value is not None:
         return mediateurs.par_uuid.get(value) or mediateurs.par_mediateur_id.get(value)
-    if identifiant.isdigit():
-        return mediateurs.par_conum.get(int(identifiant))
+    if _conum(identifiant) is not None:
+        return mediateurs.par_conum.get(_conum(identifiant))
     return None  # the Coop may write « true »/« false » here, or an id of its first version
 
 
@@ -161,9 +168,8 @@ class ImporteurActivitesCoop(Importeur):
         groupes = {}
         sans_id = []
         largeur = max(feuille.colonnes.values()) + 1
-        for numero, row in enumerate(
-            feuille.feuille.iter_rows(min_row=feuille.entete + 1, values_only=True), start=feuille.entete + 1
-        ):
+        rows = feuille.feuille.iter_rows(min_row=feuille.entete + 1, max_col=largeur, values_only=True)
+        for numero, row in enumerate(rows, start=feuille.entete + 1):
             row = tuple(row) + (None,) * (largeur - len(row))
             if all(value is None or (isinstance(value, str) and not value.strip()) for value in row):
                 continue
@@ -296,8 +302,8 @@ class ImporteurActivitesCoop(Importeur):
             try:
                 uuids.add(uuid.UUID(identifiant))
             except ValueError:
-                if identifiant.isdigit():
-                    conums.add(int(identifiant))
+                if _conum(identifiant) is not None:
+                    conums.add(_conum(identifiant))
         coop = MediateurCoop.objects.filter(conseiller__isnull=False).select_related("conseiller")
         if import_.conseiller_id is not None:
             coop = coop.filter(conseiller_id=import_.conseiller_id)

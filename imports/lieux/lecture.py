@@ -4,6 +4,7 @@
 import csv
 import io
 import json
+import re
 from pathlib import PurePath
 
 from structures import lieux_standard
@@ -50,6 +51,8 @@ def _texte(name, value):
     if isinstance(value, str):
         return value
     if isinstance(value, list):
+        if any(isinstance(item, list | dict) for item in value):
+            raise ValueError(f"{name} : une liste de textes est attendue, pas une liste de listes.")
         return lieux_standard.SEPARATOR.join(_texte(name, item) for item in value if item not in (None, ""))
     raise ValueError(f"{name} : valeur illisible (un texte, un nombre ou une liste est attendu).")
 
@@ -60,10 +63,17 @@ def _libelle(row):
     return f"{nom} — {commune}" if commune else nom
 
 
+# Control characters (NUL first, which PostgreSQL refuses in a text) have no place in a place's fields; tabs and line
+# breaks are kept (presentations have paragraphs).
+CONTROLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _ligne(numero, row, erreur=""):
-    return Ligne(
-        numero=str(numero), cle=(row.get("id") or "").strip(), libelle=_libelle(row), donnees=row, erreur=erreur
-    )
+    controles = [name for name, value in row.items() if isinstance(value, str) and CONTROLE_RE.search(value)]
+    if controles and not erreur:
+        erreur = " ; ".join(f"{name} : caractère de contrôle interdit." for name in controles)
+    cle = CONTROLE_RE.sub("", (row.get("id") or "")).strip()
+    return Ligne(numero=str(numero), cle=cle, libelle=CONTROLE_RE.sub("", _libelle(row)), donnees=row, erreur=erreur)
 
 
 def _lire_csv(texte):
