@@ -359,7 +359,7 @@ def _appliquer(import_, claim):
         fichier=None,
         termine_le=timezone.now(),
     )
-    logger.info("Import %s terminé : %s.", import_.uuid, dict(faits))
+    logger.info("Import %s terminé : %s.", import_.uuid, {str(action): n for action, n in faits.items()})
 
 
 def imports_relancer(now=None):
