@@ -53,6 +53,7 @@ from imports.models import Import, StatutImport, TypeImport
 from structures import lieux_standard
 from structures.models import Lieu
 from tests import factories
+from tests.imports import fixtures_lieux
 from tests.imports.fixtures_activites import LABELS, VARIANTES, atelier, classeur, employe, hier, ligne
 
 pytestmark = pytest.mark.django_db
@@ -206,27 +207,15 @@ def lignes_activites(conseiller):
 
 
 def ligne_lieu(**values):
-    """A valid row of the standard in Labège (every column, as text)."""
-    base = dict.fromkeys(COLONNES_LIEUX, "")
-    base.update(
-        id="carto-1",
-        pivot="00000000000000",
-        nom="Tiers-lieu numérique",
-        commune="Labège",
-        code_postal="31670",
-        code_insee="31254",
-        adresse="3 rue de l'Ormeau",
-        date_maj="2025-01-15",
-        services="Aide aux démarches administratives|Maîtrise des outils numériques du quotidien",
-        source="Cartographie nationale",
-        latitude="43.5531",
-        longitude="1.5361",
-        horaires="Mo-Fr 09:00-12:00",
-        telephone="+33561000000",
-        courriels="contact@example.org",
-    )
-    base.update(values)
-    return base
+    """A valid row of the standard in Labège, with coordinates, opening hours, a phone and an e-mail."""
+    extras = {
+        "latitude": "43.5531",
+        "longitude": "1.5361",
+        "horaires": "Mo-Fr 09:00-12:00",
+        "telephone": "+33561000000",
+        "courriels": "contact@example.org",
+    }
+    return fixtures_lieux.ligne_lieu(**{**extras, **values})
 
 
 def lignes_lieux():

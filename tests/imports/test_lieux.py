@@ -21,6 +21,7 @@ from imports.models import Import, StatutImport, TypeImport
 from structures import choices, lieux_standard
 from structures.models import Lieu
 from tests import factories
+from tests.imports.fixtures_lieux import ligne_lieu as row
 
 pytestmark = pytest.mark.django_db
 
@@ -62,25 +63,6 @@ def staff():
 
 def make_import(staff, **options):
     return Import.objects.create(type=TypeImport.LIEUX, nom_fichier="lieux.csv", demande_par=staff, options=options)
-
-
-def row(**values):
-    """A valid row of the standard in Labège (every column, as text)."""
-    base = dict.fromkeys(COLUMNS, "")
-    base.update(
-        id="carto-1",
-        pivot="00000000000000",
-        nom="Tiers-lieu numérique",
-        commune="Labège",
-        code_postal="31670",
-        code_insee="31254",
-        adresse="3 rue de l'Ormeau",
-        date_maj="2025-01-15",
-        services="Aide aux démarches administratives|Maîtrise des outils numériques du quotidien",
-        source="Cartographie nationale",
-    )
-    base.update(values)
-    return base
 
 
 def to_csv(rows, delimiter=",", bom=False, columns=None):
