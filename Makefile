@@ -7,12 +7,13 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve install install-dev migrate demo test lint format check-migrations worker beat clean
+.PHONY: help run serve install install-dev migrate demo test lint format check-migrations worker beat clean bench-data bench bench-drop
 
 help:
 	@echo "make run    — installe, migre, charge la démonstration du Sicoval et sert http://$(HOST):$(PORT)"
 	@echo "make test   — installe les outils de test, vérifie ruff et les migrations, lance toute la suite"
 	@echo "make worker / make beat — un worker Celery / le beat (avec REDIS_URL défini)"
+	@echo "make bench-data / make bench / make bench-drop — jeu de données national (PostgreSQL), bancs d'essai, suppression"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 ou plus récent est requis"'
@@ -58,6 +59,20 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A sicoval_numerique beat -l info
+
+# National-scale benchmarks (PostgreSQL and Redis on 127.0.0.1; BENCH_DATABASE_URL chooses the database).
+benchmarks/node_modules/.package-lock.json: benchmarks/package-lock.json
+	npm ci --prefix benchmarks --no-audit --no-fund
+
+bench-data: install-dev benchmarks/node_modules/.package-lock.json
+	$(BIN)/python -m benchmarks.generer
+
+bench: install-dev
+	command -v wrk >/dev/null || { echo "wrk manque : apt-get install -y wrk"; exit 1; }
+	$(BIN)/python -m benchmarks.lancer $(SCENARIOS)
+
+bench-drop: install-dev
+	$(BIN)/python -m benchmarks.generer --supprimer
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache db.sqlite3

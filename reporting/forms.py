@@ -46,6 +46,13 @@ class TableauForm(forms.Form):
         empty_label="Toutes les communes",
         error_messages={"invalid_choice": "Choisissez une commune du territoire dans la liste."},
     )
+    departement = forms.ChoiceField(
+        label="Département",
+        required=False,
+        choices=[],
+        help_text="Les activités tenues dans ses communes (les activités à distance n'y comptent pas).",
+        error_messages={"invalid_choice": "Choisissez un département de la liste."},
+    )
     structure = ChoixField(
         label="Structure",
         queryset=None,
@@ -66,6 +73,10 @@ class TableauForm(forms.Form):
         super().__init__(data)
         self.fields["commune"].queryset = communes_territoire().order_by("nom")
         self.fields["structure"].queryset = structures.order_by("nom")
+        # The départements where the structures of the scope are: offered only when there are several.
+        codes = sorted(set(structures.order_by().values_list("commune__departement", flat=True).distinct()) - {""})
+        self.fields["departement"].choices = [("", "Tous les départements"), *((code, code) for code in codes)]
+        self.plusieurs_departements = len(codes) > 1 or bool(data.get("departement"))
 
     def clean(self):
         data = super().clean()
@@ -85,6 +96,8 @@ class TableauForm(forms.Form):
         params = {"du": mois_iso(data["du"]), "au": mois_iso(data["au"])}
         if data.get("commune"):
             params["commune"] = data["commune"].code_insee
+        if data.get("departement"):
+            params["departement"] = data["departement"]
         if data.get("structure"):
             params["structure"] = str(data["structure"].uuid)
         return params

@@ -27,6 +27,7 @@ from collections import defaultdict
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, Sum, When
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from accompagnements import choices as c
 from accompagnements import statistiques as figures
@@ -34,14 +35,15 @@ from accompagnements.models import Accompagnement, Activite, ActiviteThematique
 from accompagnements.selectors import clamp_period
 from sicoval_numerique.kicker import TaskKicker
 
+from . import resume_sql
 from .models import (
     MESURES,
     MESURES_ACCOMPAGNEMENTS,
     ResumeActivite,
     ResumeAMettreAJour,
     ResumeBeneficiaire,
-    ResumeCooccurrence,
     ResumeThematique,
+    avec,
     colonne,
 )
 
@@ -60,6 +62,14 @@ def premier_jour(date):
 
 def dernier_jour(date):
     return date.replace(day=calendar.monthrange(date.year, date.month)[1])
+
+
+def debut_des_derniers_mois(n, today=None):
+    """The first day of the ``n`` last months, the current one included."""
+    mois = (today or timezone.localdate()).replace(day=1)
+    for _ in range(n - 1):
+        mois = (mois - datetime.timedelta(days=1)).replace(day=1)
+    return mois
 
 
 def mois_entiers(du, au):
@@ -158,6 +168,10 @@ def _tranche(key):
     }
 
 
+def _cle_tranche(ligne):
+    return (ligne.mois, ligne.structure_id, ligne.conseiller_id, ligne.commune_id, ligne.type)
+
+
 def calculer(activites):
     """The summary rows of ``activites`` (live ones only), not saved: {model: [rows]}. Six queries."""
     activites = activites.filter(supprimee_le__isnull=True)
@@ -171,6 +185,7 @@ def calculer(activites):
             if key[5] is not None  # an activity without thématique rows (written in bulk) counts under none
         ],
     }
+    par_cle = {(*_cle_tranche(ligne), ligne.thematique): ligne for ligne in lignes[ResumeThematique]}
     pairs = (
         ActiviteThematique.objects.filter(activite__in=activites.values("pk"))
         .order_by()
@@ -178,15 +193,9 @@ def calculer(activites):
         .values("mois_", "structure_", "conseiller_", "commune_", "type_", "thematique", "autre_")
         .annotate(n=Count("pk"))
     )
-    lignes[ResumeCooccurrence] = [
-        ResumeCooccurrence(
-            **_tranche(_key(row, ("mois_", "structure_", "conseiller_", "commune_", "type_"))),
-            thematique=row["thematique"],
-            autre=row["autre_"],
-            activites=row["n"],
-        )
-        for row in pairs
-    ]
+    for row in pairs:
+        cle = (*_key(row, ("mois_", "structure_", "conseiller_", "commune_", "type_")), row["thematique"])
+        setattr(par_cle[cle], avec(row["autre_"]), row["n"])
     suivis = (
         Accompagnement.objects.filter(activite__in=activites.values("pk"), beneficiaire__isnull=False)
         .order_by()
@@ -206,14 +215,18 @@ def calculer(activites):
     return lignes
 
 
-MODELES = (ResumeActivite, ResumeThematique, ResumeCooccurrence, ResumeBeneficiaire)
+MODELES = (ResumeActivite, ResumeThematique, ResumeBeneficiaire)
 
 
 def _remplacer(perimetre, activites):
-    """Replace the summary rows matching ``perimetre`` (a Q on the grain) by those computed from ``activites``."""
-    lignes = calculer(activites)
+    """Replace the summary rows matching ``perimetre`` (a Q on the grain) by those computed from ``activites``:
+    inside PostgreSQL (``reporting.resume_sql``), through Python elsewhere (SQLite, the quick start)."""
     for model in MODELES:
         model.objects.filter(perimetre).delete()
+    if connection.vendor == "postgresql":
+        return resume_sql.inserer(activites)
+    lignes = calculer(activites)
+    for model in MODELES:
         model.objects.bulk_create(lignes[model], batch_size=2000)
     return len(lignes[ResumeActivite])
 
@@ -335,18 +348,14 @@ def statistiques(du, au, *, filtre=None, conseillers=None, structures=None, comm
         du, au, filtre=filtre, conseillers=conseillers, structures=structures, communes=communes, type=type
     )
     if thematique:
-        lignes = ResumeThematique.objects.filter(condition, thematique=thematique)
-        par_thematique = (
-            ResumeCooccurrence.objects.filter(condition, thematique=thematique)
-            .values_list("autre")
-            .annotate(n=Sum("activites"))
-        )
+        lignes = ResumeThematique.objects.filter(condition, thematique=thematique).order_by()
+        avec_sommes = lignes.aggregate(**{code: _somme(avec(code)) for code, _label in c.THEMATIQUES})
+        par_thematique = {code: n for code, n in avec_sommes.items() if n}
     else:
-        lignes = ResumeActivite.objects.filter(condition)
-        par_thematique = (
-            ResumeThematique.objects.filter(condition).values_list("thematique").annotate(n=Sum("activites"))
+        lignes = ResumeActivite.objects.filter(condition).order_by()
+        par_thematique = dict(
+            ResumeThematique.objects.filter(condition).order_by().values_list("thematique").annotate(n=Sum("activites"))
         )
-    lignes = lignes.order_by()
     # Aliased s_<name>: an aggregate named as a column would shadow it for the next ones.
     sommes = lignes.aggregate(
         **{f"s_{name}": _somme(name) for name in MESURES},
@@ -383,7 +392,7 @@ def statistiques(du, au, *, filtre=None, conseillers=None, structures=None, comm
         totals=totals,
         people=people,
         months=months,
-        thematiques=dict(par_thematique.order_by()),
+        thematiques=par_thematique,
         communes=dict(communes_counts),
     )
 

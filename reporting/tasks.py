@@ -14,7 +14,9 @@ def resumes_mettre_a_jour():
 
 
 @shared_task(name="reporting.tasks.resumes_reconstruire", ignore_result=True)
-def resumes_reconstruire():
-    """Rebuild every summary row from the facts (every night): whatever a missed update left, it is repaired."""
-    mois, lignes = resume.reconstruire()
+def resumes_reconstruire(derniers_mois=None):
+    """Rebuild summary rows from the facts: the ``derniers_mois`` last months (every night: the months people are
+    still logging), or the whole history (every week). Whatever a missed update left there is repaired."""
+    du = resume.debut_des_derniers_mois(derniers_mois) if derniers_mois else None
+    mois, lignes = resume.reconstruire(du)
     return {"mois": mois, "lignes": lignes}

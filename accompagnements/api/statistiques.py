@@ -45,6 +45,7 @@ from structures.models import Commune, Structure
 
 SEUIL = figures.PETIT_EFFECTIF
 CODE_INSEE = r"^[0-9][0-9AB][0-9]{3}$"
+CODE_DEPARTEMENT = r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$"
 
 NOUVEAUX, DEJA_ACCOMPAGNES = "nouveaux", "deja_accompagnes"
 LIBELLES_BENEFICIAIRES = {NOUVEAUX: "Nouveaux bénéficiaires", DEJA_ACCOMPAGNES: "Bénéficiaires déjà accompagnés"}
@@ -81,6 +82,16 @@ class StatistiquesParametres(serializers.Serializer):
         error_messages={
             "invalid": "Code INSEE invalide : cinq caractères, par exemple 31254.",
             "blank": "Ce paramètre ne peut pas être vide : donnez un code INSEE.",
+        },
+    )
+    departement = serializers.RegexField(
+        CODE_DEPARTEMENT,
+        required=False,
+        help_text="Code officiel d'un département (31, 2A, 974…) : les activités tenues dans ses communes (les "
+        "activités à distance n'ont pas de commune).",
+        error_messages={
+            "invalid": "Code de département invalide : par exemple 31, 2A ou 974.",
+            "blank": "Ce paramètre ne peut pas être vide : donnez un code de département.",
         },
     )
     thematique = serializers.ChoiceField(
@@ -156,6 +167,7 @@ class StatistiquesPeriodeSerializer(serializers.Serializer):
 
 class StatistiquesFiltresSerializer(serializers.Serializer):
     commune = serializers.CharField(allow_null=True)
+    departement = serializers.CharField(allow_null=True)
     thematique = serializers.CharField(allow_null=True)
     type = serializers.CharField(allow_null=True)
     structure = serializers.UUIDField(allow_null=True)
@@ -221,7 +233,7 @@ class StatistiquesRepartitionsSerializer(serializers.Serializer):
 
 EXEMPLE = {
     "periode": {"du": "2025-01-01", "au": "2025-12-31"},
-    "filtres": {"commune": None, "thematique": None, "type": None, "structure": None},
+    "filtres": {"commune": None, "departement": None, "thematique": None, "type": None, "structure": None},
     "statistiques_detaillees": False,
     "seuil_masquage": SEUIL,
     "totaux": {
@@ -433,6 +445,11 @@ class StatistiquesViewSet(PartnerViewSet):
             if commune_id is None:
                 raise serializers.ValidationError({"commune": ["Aucune commune connue n'a ce code INSEE."]})
             filtres["communes"] = [commune_id]
+        if "departement" in data:
+            communes = Commune.objects.filter(departement=data["departement"])
+            if "communes" in filtres:
+                communes = communes.filter(pk__in=filtres["communes"])
+            filtres["communes"] = communes.values_list("pk", flat=True)
         if "structure" in data:
             structure_id = Structure.objects.filter(uuid=data["structure"]).values_list("pk", flat=True).first()
             if structure_id is None:
@@ -445,7 +462,7 @@ class StatistiquesViewSet(PartnerViewSet):
         detaillees = self.client.statistiques_detaillees
         resultat = statistiques_territoriales(data["du"], data["au"], detaillees=detaillees, **filtres)
         body = {
-            "filtres": {name: data.get(name) for name in ("commune", "thematique", "type", "structure")},
+            "filtres": {name: data.get(name) for name in ("commune", "departement", "thematique", "type", "structure")},
             "statistiques_detaillees": detaillees,
             "seuil_masquage": SEUIL,
             **resultat,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.navigation import user_roles
 from financements.models import Financeur
+from structures.models import Commune
 
 
 @dataclass
@@ -30,16 +31,26 @@ class Perimetre:
     structures_propres: tuple = ()
     libelle: str = "Tout le territoire"
 
-    def restreint(self, *, structure=None, commune=None):
-        """The same scope narrowed to one structure (404 when it is outside the scope) and/or one commune."""
+    def restreint(self, *, structure=None, commune=None, departement=None):
+        """The same scope narrowed to one structure (404 when it is outside the scope), one département (the
+        activities held in its communes) and/or one commune."""
         perimetre = self
         if structure is not None:
             if self.structures is not None and structure.pk not in set(self.structures):
                 raise Http404("Cette structure n'est pas dans votre périmètre.")
             perimetre = replace(perimetre, structures=(structure.pk,), libelle=structure.nom)
-        if commune is not None:
+        if departement is not None and commune is None:
             perimetre = replace(
-                perimetre, communes=(commune.pk,), libelle=f"{perimetre.libelle}, commune : {commune.nom}"
+                perimetre,
+                communes=Commune.objects.filter(departement=departement).values_list("pk", flat=True),
+                libelle=f"{perimetre.libelle}, département : {departement}",
+            )
+        if commune is not None:
+            dans_le_departement = departement is None or commune.departement == departement
+            perimetre = replace(
+                perimetre,
+                communes=(commune.pk,) if dans_le_departement else (),
+                libelle=f"{perimetre.libelle}, commune : {commune.nom}",
             )
         return perimetre
 

@@ -33,7 +33,11 @@ def _filtres(request):
     form = TableauForm(request.GET, structures=_structures_au_choix(perimetre))
     if not form.is_valid():
         return None, form
-    return perimetre.restreint(structure=form.cleaned_data["structure"], commune=form.cleaned_data["commune"]), form
+    data = form.cleaned_data
+    perimetre = perimetre.restreint(
+        structure=data["structure"], commune=data["commune"], departement=data.get("departement") or None
+    )
+    return perimetre, form
 
 
 def _partial(request):

@@ -323,6 +323,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
     "max_retries": 1,
 }
+# Memory (MB) PostgreSQL may use per sort or hash while recomputing the summaries (work_mem, for that transaction).
+RESUMES_WORK_MEM_MO = env.int("RESUMES_WORK_MEM_MO", default=256)
+# How many months (the current one included) the nightly rebuild of the summaries covers; the weekly one covers all.
+RESUMES_NUIT_MOIS = env.int("RESUMES_NUIT_MOIS", default=3)
 CELERY_BEAT_SCHEDULE = {
     "notifications-relay-outbox": {
         "task": "notifications.tasks.relay_outbox",
@@ -414,10 +418,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
-    # Every night, every summary row is rebuilt from the facts.
+    # Every night, the summaries of the months still being logged are rebuilt from the facts; every week, the whole
+    # history (a few minutes for ten million activities: see benchmarks/RESULTS.md).
     "reporting-resumes-reconstruire": {
         "task": "reporting.tasks.resumes_reconstruire",
         "schedule": crontab(minute=15, hour=2),
+        "kwargs": {"derniers_mois": RESUMES_NUIT_MOIS},
+    },
+    "reporting-resumes-reconstruire-tout": {
+        "task": "reporting.tasks.resumes_reconstruire",
+        "schedule": crontab(minute=45, hour=2, day_of_week="sun"),
     },
     # Expired API tokens and idempotency records older than 24 hours.
     "partenaires-nettoyer": {

@@ -309,6 +309,29 @@ def test_commune_filter_leaves_remote_activities_out(client, detaille, territoir
     assert values(data, "types_lieu")["a_distance"] == 0
 
 
+def test_departement_filter_counts_the_activities_held_in_its_communes(client, detaille, territoire):
+    ici, ailleurs = territoire["communes"][0], factories.CommuneFactory(code_insee="81004", departement="81")
+    conseiller, structure = territoire["conseillers"][0]
+    base = {"conseiller": conseiller, "structure": structure, "date": D(2024, 2, 1), "duree": 30}
+    Activite.objects.bulk_create(
+        [
+            Activite(type="individuel", type_lieu="domicile", commune=ici, thematiques=["email"], **base),
+            Activite(type="individuel", type_lieu="domicile", commune=ailleurs, thematiques=["email"], **base),
+            Activite(type="individuel", type_lieu="domicile", commune=ailleurs, thematiques=["email"], **base),
+            Activite(type="individuel", type_lieu="a_distance", commune=ailleurs, thematiques=["email"], **base),
+        ]
+    )
+    data = ok(get(client, detaille, {**PERIOD, "departement": "81"}))
+    assert data["totaux"]["activites"] == 2 and data["filtres"]["departement"] == "81"
+    assert values(data, "types_lieu")["a_distance"] == 0
+    # With a commune: the activities of that commune if it is in the département, none otherwise.
+    assert ok(get(client, detaille, {**PERIOD, "departement": "81", "commune": "81004"}))["totaux"]["activites"] == 2
+    assert ok(get(client, detaille, {**PERIOD, "departement": "31", "commune": "81004"}))["totaux"]["activites"] == 0
+    refus = get(client, detaille, {**PERIOD, "departement": "99"})
+    assert refus.status_code == 400
+    assert "Code de département invalide" in str(refus.json())
+
+
 def test_default_period_is_the_last_twelve_months(client, detaille, territoire):
     conseiller, structure = territoire["conseillers"][0]
     today = timezone.localdate()

@@ -178,6 +178,29 @@ def test_summaries_give_the_figures_of_the_facts_for_every_filter(db, seed):
             assert resume.beneficiaires_suivis(du, au, **filtres) == suivis, (du, au, filtres)
 
 
+def _rows(model, instances=None):
+    """Every row of a summary table as comparable tuples (without the primary key)."""
+    names = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    if instances is None:
+        instances = model.objects.all()
+    return sorted(tuple(str(getattr(row, name)) for name in names) for row in instances)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_postgresql_writes_the_same_summary_rows_as_the_python_computation(services, seed):
+    """The nightly rebuild and the update compute the rows inside PostgreSQL: row for row, every summary table
+    holds what ``resume.calculer`` computes from the facts in Python."""
+    _random_log(seed)
+    # One activity without any thématique row (written in bulk): counted under no thématique, its people under ''.
+    nue = Activite.objects.actives().filter(accompagnements__beneficiaire__isnull=False).first()
+    nue.thematiques_rows.all().delete()
+    resume.reconstruire()
+    attendu = resume.calculer(Activite.objects.all())
+    for model in resume.MODELES:
+        assert _rows(model) == _rows(model, attendu[model]), model.__name__
+        assert model.objects.exists(), model.__name__
+
+
 def test_the_visibility_filter_of_the_pages_applies_to_the_summaries(db):
     log = _random_log(4)
     resume.mettre_a_jour()
@@ -281,6 +304,48 @@ def test_nightly_rebuild_repairs_what_an_update_missed(db):
     assert lignes == ResumeActivite.objects.count()
     assert _canon(resume.statistiques(D(2025, 1, 1), D(2025, 12, 31))) == attendu
     assert log
+
+
+def test_the_nightly_task_rebuilds_the_last_months_and_the_weekly_one_everything(db, settings):
+    """Every night only the months still being logged are rebuilt (minutes of work at national scale otherwise);
+    every week the whole history."""
+    from reporting.tasks import resumes_reconstruire
+
+    structure = factories.StructureFactory()
+    conseiller = _conseiller(structure)
+    aujourd_hui = timezone.localdate()
+    ancien = aujourd_hui.replace(day=1) - datetime.timedelta(days=200)
+    for jour in (ancien, aujourd_hui):
+        services.activite_create(
+            by=conseiller.user,
+            data={
+                "type": c.INDIVIDUEL,
+                "date": jour,
+                "duree": 30,
+                "type_lieu": c.A_DISTANCE,
+                "thematiques": ["email"],
+                "materiel": ["ordinateur"],
+                "autonomie": "autonome",
+            },
+            participants=services.Participants(anonyme={}),
+        )
+    resume.mettre_a_jour()
+    ResumeActivite.objects.update(activites=0)  # damaged rows, old and recent
+    nuit = settings.CELERY_BEAT_SCHEDULE["reporting-resumes-reconstruire"]
+    assert nuit["kwargs"] == {"derniers_mois": settings.RESUMES_NUIT_MOIS} and settings.RESUMES_NUIT_MOIS == 3
+    resumes_reconstruire(**nuit["kwargs"])
+    assert ResumeActivite.objects.get(mois=aujourd_hui.replace(day=1)).activites == 1
+    assert ResumeActivite.objects.get(mois=ancien.replace(day=1)).activites == 0  # older than three months
+    semaine = settings.CELERY_BEAT_SCHEDULE["reporting-resumes-reconstruire-tout"]
+    assert "kwargs" not in semaine and semaine["schedule"].day_of_week == {0}
+    resumes_reconstruire()
+    assert ResumeActivite.objects.get(mois=ancien.replace(day=1)).activites == 1
+
+
+def test_the_last_months_start_on_the_first_day_of_the_oldest():
+    assert resume.debut_des_derniers_mois(3, today=D(2026, 3, 31)) == D(2026, 1, 1)
+    assert resume.debut_des_derniers_mois(1, today=D(2026, 3, 31)) == D(2026, 3, 1)
+    assert resume.debut_des_derniers_mois(2, today=D(2026, 1, 15)) == D(2025, 12, 1)
 
 
 def test_rebuild_command_rebuilds_a_period_and_refuses_bad_months(db, capsys):

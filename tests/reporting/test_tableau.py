@@ -325,6 +325,27 @@ def test_referrals_by_outcome_and_aidants_trained(territoire):
 
 
 # --- Scopes --------------------------------------------------------------------------------------------------------
+def test_departement_filter_is_offered_across_departements_and_counts_their_communes(activites, staff_client):
+    # One département: no such filter on the page.
+    response = staff_client.get(URL, PERIODE)
+    assert 'name="departement"' not in response.content.decode()
+    albi = factories.CommuneFactory(code_insee="81004", nom="Albi", departement="81")
+    ailleurs = factories.StructureFactory(nom="Médiathèque d'Albi", commune=albi)
+    record(conseiller_of(ailleurs), commune=albi, date=D(2024, 3, 3))
+    resume.mettre_a_jour()
+    response = staff_client.get(URL, PERIODE)
+    assert 'name="departement"' in response.content.decode()
+    assert card(response, "Accompagnements") == "10"
+    response = staff_client.get(URL, {**PERIODE, "departement": "81"})
+    assert response.status_code == 200 and card(response, "Accompagnements") == "1"
+    assert "département : 81" in text(response)
+    assert card(staff_client.get(URL, {**PERIODE, "departement": "31"}), "Accompagnements") == "9"
+    # A commune outside the département chosen: nothing.
+    response = staff_client.get(URL, {**PERIODE, "departement": "81", "commune": "31254"})
+    assert response.status_code == 200 and card(response, "Accompagnements") == "0"
+    assert staff_client.get(URL, {**PERIODE, "departement": "99"}).status_code == 400
+
+
 def test_referent_sees_only_their_structures(activites, client):
     referent = member(Role.REFERENT, activites["a"])
     response = login(client, referent).get(URL, PERIODE)
