@@ -7,15 +7,21 @@ apply).
 """
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
-from structures.forms import CommuneChoiceField
+from structures.forms import CommuneChoiceField, communes_for_select, departements_offerts
+from structures.models import Structure
 
 from . import choices as c
 from .selectors import beneficiaires_of, lieux_for_activites
 from .services import Participants
 
 DUREE_AUTRE = "autre"
+
+
+def _pk(value):
+    return getattr(value, "pk", value)
 
 
 class LieuChoiceIterator(forms.models.ModelChoiceIterator):
@@ -200,6 +206,19 @@ class ActiviteForm(forms.Form):
         self.fields["beneficiaire"].queryset = followed
         self.fields["beneficiaires"].queryset = followed
         self.fields["lieu"].own_structures = own_structures
+        # The communes and places of the départements where the conseiller works (and of the territory), not those
+        # of all France; an edited activity keeps its own.
+        employeurs = Structure.objects.filter(
+            Q(memberships__user=user)
+            | Q(postes__affectations__conseiller=conseiller)
+            | Q(postes__contrats__conseiller=conseiller)
+        )
+        departements = departements_offerts(employeurs.values("pk"))
+        initial = self.initial
+        self.fields["lieu"].queryset = lieux_for_activites(departements, aussi=[_pk(initial.get("lieu"))])
+        self.fields["commune"].queryset = communes_for_select(departements, aussi=[_pk(initial.get("commune"))])
+        residences = [_pk(value) for key, value in initial.items() if key.startswith("commune_residence")]
+        self.fields["commune_residence"].queryset = communes_for_select(departements, aussi=residences)
         self.repartition_fields = {}
         for attribut, vocabulary, label in c.ATTRIBUTS_BENEFICIAIRE:
             names = []

@@ -92,6 +92,10 @@ class Activite(models.Model):
         indexes = [
             models.Index(fields=["conseiller", "-date"], name="activite_conseiller_date"),
             models.Index(fields=["structure", "-date"], name="activite_structure_date"),
+            # The partner API's cursor pagination (``/api/v1/activites/``): a structure's activities by last change,
+            # the id breaking ties, read in index order up to a page instead of sorting every activity of the
+            # structure on each page; ``modified_since`` (updated_at >=) uses it too.
+            models.Index(fields=["structure", "updated_at", "id"], name="activite_structure_maj"),
             models.Index(fields=["date"], name="activite_date"),
         ]
         constraints = [

@@ -130,9 +130,16 @@ def usual_place(conseiller):
     return {}
 
 
-def lieux_for_activites():
-    """The places a conseiller can pick: every published place of the territory (their own first, in the form)."""
-    return Lieu.objects.filter(is_active=True).select_related("commune", "structure").order_by("nom")
+def lieux_for_activites(departements=None, *, aussi=()):
+    """The places a conseiller can pick: the published places of ``departements`` (by default every one), their
+    own first in the form, plus the places ``aussi`` (ids: an activity's own place when it is edited)."""
+    from structures.forms import communes_offertes
+
+    lieux = Lieu.objects.filter(is_active=True)
+    if departements is not None:
+        offerts = Q(commune__in=Commune.objects.filter(communes_offertes(departements)))
+        lieux = lieux.filter(offerts | Q(pk__in=[pk for pk in aussi if pk]))
+    return lieux.select_related("commune", "structure").order_by("nom")
 
 
 def communes_for_activites():

@@ -14,9 +14,9 @@ a Celery task recomputes the marked slices; beat rebuilds everything every night
 - ``ResumeActivite``: the slices themselves.
 - ``ResumeThematique``: the same measures per thématique (an activity counts under each of its thématiques), for the
   figures of the activities that addressed one thématique.
-  Its ``avec_<code>`` columns count the activities that also addressed each other thématique, for the thématique
-  breakdown of the activities that addressed one thématique (a row per pair of thématiques made a table larger than the
-  facts: 790,000 rows for one month of 282,000 activities).
+- Both carry, in ``avec_<code>`` columns, the activities that addressed each thématique: the thématique breakdown is
+  read with the other measures, from the same rows (a table per thématique read whole for the breakdown took
+  seconds at national scale; a row per pair of thématiques made a table larger than the facts).
 - ``ResumeBeneficiaire``: which followed beneficiaries (by consent) each slice and thématique saw, to count distinct
   people over a period.
 - ``ResumeAMettreAJour``: the (month, conseiller) slices waiting for the update task.
@@ -81,9 +81,19 @@ class Tranche(models.Model):
         abstract = True
 
 
+def avec(code):
+    """The column counting the activities of a summary row that addressed the thématique ``code`` (in a row of
+    ``ResumeThematique``: that also addressed it)."""
+    return f"avec_{code}"
+
+
 class Mesures(Tranche):
     for _name, _label in MESURES_ACTIVITES + MESURES_ACCOMPAGNEMENTS:
         locals()[_name] = models.PositiveIntegerField(_label, default=0)
+    # The thématique breakdown of the row's activities, read with the other measures (an activity counts once per
+    # thématique it addressed).
+    for _name, _label in c.THEMATIQUES:
+        locals()[avec(_name)] = models.PositiveIntegerField(f"activités abordant « {_label} »", default=0)
     del _name, _label
 
     class Meta:
@@ -111,18 +121,8 @@ class ResumeActivite(Mesures):
         return f"{self._meta.verbose_name} {self.mois:%m/%Y} #{self.conseiller_id}"
 
 
-def avec(code):
-    """The column of ``ResumeThematique`` counting the activities that also addressed ``code``."""
-    return f"avec_{code}"
-
-
 class ResumeThematique(Mesures):
     thematique = models.CharField("thématique", max_length=40, choices=c.THEMATIQUES)
-    # The activities of the row that also addressed each thématique (its own column is the plain count): the
-    # thématique breakdown of the activities that addressed this one.
-    for _code, _label in c.THEMATIQUES:
-        locals()[avec(_code)] = models.PositiveIntegerField(f"activités abordant aussi « {_label} »", default=0)
-    del _code, _label
 
     class Meta:
         verbose_name = "résumé par thématique"

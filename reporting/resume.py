@@ -14,7 +14,7 @@ Keeping them current:
   ``manage.py resumes_reconstruire``), one month per transaction.
 
 Reading: ``statistiques(du, au, …)`` returns the same ``accompagnements.statistiques.Statistiques`` as
-``accompagnements.statistiques.compute`` on the facts, with four queries whatever the number of activities. The
+``accompagnements.statistiques.compute`` on the facts, with three queries whatever the number of activities. The
 summary grain is the month: periods are whole months (``du`` is taken back to the first day of its month, ``au`` to
 the last day of its own).
 """
@@ -193,9 +193,12 @@ def calculer(activites):
         .values("mois_", "structure_", "conseiller_", "commune_", "type_", "thematique", "autre_")
         .annotate(n=Count("pk"))
     )
+    par_tranche = {_cle_tranche(ligne): ligne for ligne in lignes[ResumeActivite]}
     for row in pairs:
-        cle = (*_key(row, ("mois_", "structure_", "conseiller_", "commune_", "type_")), row["thematique"])
-        setattr(par_cle[cle], avec(row["autre_"]), row["n"])
+        tranche = _key(row, ("mois_", "structure_", "conseiller_", "commune_", "type_"))
+        setattr(par_cle[(*tranche, row["thematique"])], avec(row["autre_"]), row["n"])
+        if row["thematique"] == row["autre_"]:  # the diagonal: the slice's activities that addressed it
+            setattr(par_tranche[tranche], avec(row["autre_"]), row["n"])
     suivis = (
         Accompagnement.objects.filter(activite__in=activites.values("pk"), beneficiaire__isnull=False)
         .order_by()
@@ -337,7 +340,7 @@ def _somme(name, **kwargs):
 
 def statistiques(du, au, *, filtre=None, conseillers=None, structures=None, communes=None, thematique=None, type=None):
     """The figures of the live activities of the whole months from ``du`` to ``au``, read from the summary tables
-    (four queries): the same as ``accompagnements.statistiques.compute`` on the facts.
+    (three queries): the same as ``accompagnements.statistiques.compute`` on the facts.
 
     Optional filters: ``filtre`` a Q on the grain (``conseiller``, ``structure``, ``commune``, ``type``: the
     visibility rules of ``accompagnements.selectors`` apply unchanged, e.g. ``Q(conseiller__user=user)``),
@@ -347,21 +350,17 @@ def statistiques(du, au, *, filtre=None, conseillers=None, structures=None, comm
     condition = _filtre(
         du, au, filtre=filtre, conseillers=conseillers, structures=structures, communes=communes, type=type
     )
-    if thematique:
-        lignes = ResumeThematique.objects.filter(condition, thematique=thematique).order_by()
-        avec_sommes = lignes.aggregate(**{code: _somme(avec(code)) for code, _label in c.THEMATIQUES})
-        par_thematique = {code: n for code, n in avec_sommes.items() if n}
-    else:
-        lignes = ResumeActivite.objects.filter(condition).order_by()
-        par_thematique = dict(
-            ResumeThematique.objects.filter(condition).order_by().values_list("thematique").annotate(n=Sum("activites"))
-        )
+    modele = ResumeThematique if thematique else ResumeActivite
+    lignes = modele.objects.filter(condition, **({"thematique": thematique} if thematique else {})).order_by()
     # Aliased s_<name>: an aggregate named as a column would shadow it for the next ones.
     sommes = lignes.aggregate(
         **{f"s_{name}": _somme(name) for name in MESURES},
+        **{f"s_{avec(code)}": _somme(avec(code)) for code, _label in c.THEMATIQUES},
         s_individuels=_somme("activites", filter=Q(type=c.INDIVIDUEL)),
         s_collectifs=_somme("activites", filter=Q(type=c.COLLECTIF)),
     )
+    # The thématique breakdown (with a thématique: of the activities that addressed it).
+    par_thematique = {code: n for code, _label in c.THEMATIQUES if (n := sommes.pop(f"s_{avec(code)}"))}
     sommes = {name[2:]: value for name, value in sommes.items()}
     totals = {
         **sommes,

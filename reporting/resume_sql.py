@@ -90,11 +90,10 @@ def _mesures_par_tranche(table, *, par_thematique):
     accompagnements = [name for name, _label in MESURES_ACCOMPAGNEMENTS]
     valeurs = [*cle, *(par_activite[m] for m in activites), *(f"sum(f.p_{m})" for m in accompagnements)]
     mesures = [*activites, *accompagnements]
-    if par_thematique:
-        # The activities of the row that also addressed each thématique (``th``: the fact's thématiques).
-        for code, _label in c.THEMATIQUES:
-            valeurs.append(f"count(*) filter (where {_code(code)} = any(f.th))")
-            mesures.append(avec(code))
+    # The activities of the row that addressed each thématique (``th``: the fact's thématiques).
+    for code, _label in c.THEMATIQUES:
+        valeurs.append(f"count(*) filter (where {_code(code)} = any(f.th))")
+        mesures.append(avec(code))
     return (
         f"insert into {table} ({', '.join([*colonnes, *mesures])}) "
         f"select {', '.join(valeurs)} from {FAITS} f{jointure} group by {', '.join(cle)}"
@@ -109,7 +108,8 @@ def _beneficiaires():
         f"insert into {tables[ResumeBeneficiaire]} ({', '.join(GRAIN)}, thematique, beneficiaire_id) "
         f"select distinct {grain}, coalesce(t.thematique, ''), x.beneficiaire_id from {FAITS} f "
         f"join {tables[Accompagnement]} x on x.activite_id = f.id and x.beneficiaire_id is not null "
-        f"left join {tables[ActiviteThematique]} t on t.activite_id = f.id"
+        f"left join {tables[ActiviteThematique]} t on t.activite_id = f.id "
+        "where f.suivis > 0"  # the few activities with a followed person (5 % at national scale)
     )
 
 
@@ -124,7 +124,7 @@ def _faits(activites):
         f"create temporary table {FAITS} on commit drop as "
         f"select s.id, date_trunc('month', s.date)::date as mois, s.structure_id, s.conseiller_id, "
         f"case when s.type_lieu = {_code(c.A_DISTANCE)} then null else s.commune_id end as commune_id, "
-        f"s.type, s.type_lieu, s.participants, s.duree, {personnes}, "
+        f"s.type, s.type_lieu, s.participants, s.duree, {personnes}, count(x.beneficiaire_id) as suivis, "
         f"array(select t.thematique from {_tables()[ActiviteThematique]} t where t.activite_id = s.id) as th "
         f"from ({sql}) as s "
         f"left join {_tables()[Accompagnement]} x on x.activite_id = s.id "

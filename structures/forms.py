@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
 from django.utils.text import capfirst
 
 from accounts.models import Role
@@ -45,10 +45,29 @@ def is_possible_duplicate(error):
 
 
 # --- Communes ---------------------------------------------------------------------------------------------------
-def communes_for_select():
-    """Every loaded commune, those of the territory's EPCI first, each group ordered by name (no query until used)."""
+def departements_offerts(structures=()):
+    """The départements whose communes the forms offer (a subquery, no query until used): the territory's, and
+    those of ``structures`` (ids), e.g. a conseiller's employers when the platform serves a wider network."""
+    territoire = Q(epci__siren=settings.TERRITOIRE_EPCI_SIREN)
+    return Commune.objects.filter(territoire | Q(structures__in=structures)).values("departement")
+
+
+def communes_offertes(departements=None):
+    """The Q of the communes the forms offer: those of ``departements`` (by default the territory's: a list of the
+    35,000 communes of France would weigh megabytes on every form); every commune before the territory is loaded
+    (a fresh install, tests)."""
+    if departements is None:
+        departements = departements_offerts()
+    sans_territoire = ~Exists(Commune.objects.filter(epci__siren=settings.TERRITOIRE_EPCI_SIREN))
+    return Q(departement__in=departements) | Q(departement="") | Q(sans_territoire)
+
+
+def communes_for_select(departements=None, *, aussi=()):
+    """The communes offered (``communes_offertes``), those of the territory's EPCI first, each group ordered by name,
+    plus the communes ``aussi`` (ids: an activity's own commune when it is edited). No query until used."""
     in_territoire = ExpressionWrapper(Q(epci__siren=settings.TERRITOIRE_EPCI_SIREN), output_field=BooleanField())
-    return Commune.objects.annotate(in_territoire=in_territoire).order_by("-in_territoire", "nom")
+    offertes = communes_offertes(departements) | Q(pk__in=[pk for pk in aussi if pk])
+    return Commune.objects.filter(offertes).annotate(in_territoire=in_territoire).order_by("-in_territoire", "nom")
 
 
 class CommuneChoiceIterator(forms.models.ModelChoiceIterator):

@@ -9,8 +9,8 @@ activity type and employer structure. The figures are those of "Mes statistiques
 The figures are read from the activity summaries (``reporting.resume``), kept by month: a period is counted in
 whole months, and the answer's ``periode`` says which.
 
-Queries, whatever the number of activities: 1 for the token (with its client and structure), 4 for the figures,
-1 for the distinct followed beneficiaries: 6; plus 1 for each ``commune`` or ``structure`` filter (to tell an
+Queries, whatever the number of activities: 1 for the token (with its client and structure), 3 for the figures,
+1 for the distinct followed beneficiaries: 5; plus 1 for each ``commune`` or ``structure`` filter (to tell an
 unknown one apart), and 1 when the client's "last used" date is refreshed (at most every 5 minutes): 10 at most.
 
 Small counts, for every client without ``statistiques_detaillees`` (the rule of the share links, extended):
@@ -348,7 +348,7 @@ def _communes(figure):
 
 def statistiques_territoriales(du, au, *, detaillees, **filtres):
     """The answer's ``totaux`` and ``repartitions`` of the whole months from ``du`` to ``au``, read from the activity
-    summaries (``reporting.resume``) with ``filtres`` (communes, structures, thematique, type): five queries."""
+    summaries (``reporting.resume``) with ``filtres`` (communes, structures, thematique, type): four queries."""
     stats = resume.statistiques(du, au, **filtres)
     suivis = resume.beneficiaires_suivis(du, au, **filtres)
     chiffres = stats.chiffres

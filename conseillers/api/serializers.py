@@ -1,4 +1,5 @@
 # Serializer docstrings are the OpenAPI descriptions partners read: they are in French.
+from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiExample, extend_schema_field
 from rest_framework import serializers
 
@@ -56,10 +57,15 @@ class PosteSerializer(serializers.ModelSerializer):
     def get_attribue(self, poste) -> bool:
         return poste.etat != EtatPoste.RENDU
 
+    @cached_property
+    def _occupant_serializer(self):
+        # One for the whole list: a serializer built per row deep-copies its fields every time.
+        return OccupantSerializer(context=self.context)
+
     @extend_schema_field(OccupantSerializer(allow_null=True))
     def get_occupant(self, poste):
         current = poste.affectations_en_cours
-        return OccupantSerializer(current[0]).data if current else None
+        return self._occupant_serializer.to_representation(current[0]) if current else None
 
 
 POSTE_EXAMPLE = OpenApiExample(

@@ -15,6 +15,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
 from accompagnements import services
+from accompagnements.api.activites import ActiviteRepartitionSerializer, repartitions
 from accompagnements.models import Activite
 from sicoval_numerique.wsgi import application
 from tests import factories
@@ -198,6 +199,15 @@ def test_a_workshop_counts_its_participants_by_attribute(client, auth, activitie
     }
     for breakdown in item["repartition"].values():
         assert sum(breakdown.values()) == item["participants"]
+
+
+def test_the_breakdown_is_exactly_what_its_documented_serializer_gives(activities):
+    # The API returns the counts as `repartitions` builds them, without a serializer per row (too slow for a list):
+    # they must be, key for key and in the same order, what the schema's serializer gives.
+    counts = repartitions(Activite.objects.filter(pk__in=[activite.pk for activite in activities.values()]))
+    assert len(counts) == 4  # the live ones
+    for breakdown in counts.values():
+        assert json.dumps(breakdown) == json.dumps(ActiviteRepartitionSerializer(breakdown).data)
 
 
 # --- anonymisation -----------------------------------------------------------------------------------------------

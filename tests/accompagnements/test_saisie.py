@@ -9,6 +9,7 @@ import re
 import uuid
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -393,3 +394,22 @@ def test_detail_keeps_its_query_count_for_a_workshop_of_3_or_30(conseiller_clien
             assert conseiller_client.get(reverse("accompagnements:detail", args=[activite.uuid])).status_code == 200
         counts.append(len(context))
     assert counts[0] == counts[1]
+
+
+def test_the_form_offers_the_communes_and_places_of_the_conseillers_departements_only(conseiller_client, lieu):
+    """At national scale a list of every commune of France (35,000, twice) and every place made a 3 MB page: the
+    form offers those of the territory's départements and of the conseiller's employers'."""
+    sicoval = factories.EpciFactory(siren=settings.TERRITOIRE_EPCI_SIREN)
+    factories.CommuneFactory(code_insee="31254", nom="Labège", departement="31", epci=sicoval)
+    factories.CommuneFactory(code_insee="31555", nom="Toulouse", departement="31")
+    albi = factories.CommuneFactory(code_insee="81004", nom="Albi", departement="81")
+    factories.LieuFactory(commune=albi, nom="Espace numérique du Tarn")
+    html = conseiller_client.get(CREATE).content.decode()
+    assert "Toulouse" in html and "Labège" in html and lieu.nom in html
+    assert "Albi" not in html
+    # The conseiller's employer moves to the Tarn: its communes and places are offered too.
+    structure = lieu.structure
+    structure.commune = albi
+    structure.save()
+    html = conseiller_client.get(CREATE).content.decode()
+    assert "Espace numérique du Tarn" in html and ">Albi<" in html

@@ -360,10 +360,10 @@ def test_rebuild_command_rebuilds_a_period_and_refuses_bad_months(db, capsys):
         call_command("resumes_reconstruire", "--du", "2025-04", "--au", "2025-03")
 
 
-def test_reading_the_figures_takes_four_queries_whatever_the_data(db, django_assert_num_queries):
+def test_reading_the_figures_takes_three_queries_whatever_the_data(db, django_assert_num_queries):
     _random_log(7)
     resume.mettre_a_jour()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         resume.statistiques(D(2025, 1, 1), D(2025, 12, 31), structures=[1])
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         resume.statistiques(D(2025, 1, 1), D(2025, 12, 31), thematique="email")
