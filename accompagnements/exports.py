@@ -5,17 +5,31 @@ Three variants of columns (see ``export_notes`` in the vocabulary fixture):
 - a conseiller's own export adds « Bénéficiaire » (the followed person's name) and « Notes supplémentaires »;
 - a team export (staff, référents) adds the four mediator columns after « Dernière modification le », never notes.
 
-Rows are read in chunks (``iterator``) with every related row joined, so that the number of queries is fixed and the
-memory flat whatever the number of rows: the CSV is streamed line by line, the XLSX is written by a write-only
-workbook into a temporary file that is then streamed. The CSV uses « ; » and a UTF-8 BOM, as French Excel expects,
-and a text starting like a formula stays text (CSV injection), as in ``conseillers.exports``.
+Rows are read in chunks (``iterator``) as plain tuples of the columns they need, every related row joined, so that
+the number of queries is fixed and the memory flat whatever the number of rows; the CSV is streamed a chunk of lines
+at a time, the XLSX is written by a write-only workbook into a temporary file that is then streamed. The CSV uses
+« ; » and a UTF-8 BOM, as French Excel expects, and a text starting like a formula stays text (CSV injection), as in
+``conseillers.exports``.
+
+An export may hold a million rows (the benchmark ``benchmarks/scenarios/export.py`` measures it against
+PostgreSQL's own ``COPY``), so a row costs as little Python as possible: no model instances, the JSON lists read as
+their text (their labels are kept per distinct list), the first postal code picked by the database, and on
+PostgreSQL the two time stamps formatted in Paris time by the database (loading a time zone-aware datetime into
+Python costs more than the rest of the row).
 """
 
 import csv
 import datetime
+import io
+import json
 import tempfile
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
+from django.db import connections, transaction
+from django.db.models import Case, CharField, F, Func, TextField, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.http import FileResponse, StreamingHttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -25,9 +39,8 @@ from openpyxl.styles import Alignment
 from conseillers.exports import FORMULA_STARTS
 
 from . import choices as c
-from .models import Accompagnement
 
-CHUNK_SIZE = 1000
+CHUNK_SIZE = 2000
 BOM = "\ufeff"
 PARIS = ZoneInfo("Europe/Paris")
 # ``updated_at`` is set a few microseconds after ``created_at`` on creation: within a second, never modified.
@@ -48,6 +61,14 @@ GENRE_LABELS = dict(c.GENRE)
 TRANCHE_AGE_LABELS = dict(c.TRANCHE_AGE)
 STATUT_LABELS = dict(c.STATUT_SOCIAL)
 ROLE_CONSEILLER, ROLE_COORDINATEUR = "Conseiller numérique", "Coordinateur"
+ETOILES = {code: f"{stars}/3" for code, stars in c.ETOILES.items() if stars}
+OUI_NON = {None: "", True: "Oui", False: "Non"}
+# Every formula start is one character: a set answers « does this text start like a formula? » fastest.
+FORMULA_FIRST_CHARACTERS = frozenset(FORMULA_STARTS)
+if any(len(start) != 1 for start in FORMULA_STARTS):
+    raise ValueError("FORMULA_FIRST_CHARACTERS suppose des débuts de formule d'un caractère.")
+# Distinct lists of thématiques or equipment whose labels are kept during one export (a few hundred in practice).
+LABELS_CACHE_SIZE = 10_000
 
 
 def columns(*, team):
@@ -62,121 +83,286 @@ def columns(*, team):
 
 
 def accompagnements_of(activites):
-    """The accompaniment rows of live activities, with everything a row needs joined (one query)."""
-    return (
-        Accompagnement.objects.filter(activite__in=activites.order_by().values("pk"), activite__supprimee_le=None)
-        .select_related(
-            "activite",
-            "activite__lieu",
-            "activite__commune",
-            "activite__conseiller",
-            "commune_residence",
-            "beneficiaire",
-        )
-        .order_by("-activite__date", "-activite__created_at", "activite_id", "rang")
+    """The accompaniment rows of live activities, in the export's order: the activities joined to their
+    accompaniments (one row per accompaniment), read by ``rows`` with the columns it needs.
+
+    Rooted on the activities, so that their filters (period, conseiller…) apply to the activity table the rows are
+    read from: PostgreSQL then reads the period's activities only, where filtering the accompaniments by a sub-query
+    of activities made it read every activity of the table a second time to join them."""
+    return activites.filter(supprimee_le=None, accompagnements__isnull=False).order_by(
+        "-date", "-created_at", "pk", "accompagnements__rang"
     )
+
+
+# --- What a row is read from --------------------------------------------------------------------------------------
+def _paris_stamp(field):
+    """PostgreSQL only: a time stamp as « 15/01/2025 à 10:05 » in Paris time, as ``_stamp`` writes it."""
+    return Func(
+        F(field),
+        template=f"to_char(%(expressions)s AT TIME ZONE '{PARIS.key}', 'DD/MM/YYYY \"à\" HH24:MI')",
+        output_field=CharField(),
+    )
+
+
+def _stamp_fields(vendor):
+    """« Enregistré le » and « Dernière modification le »: formatted by PostgreSQL, or the two datetimes that
+    ``_stamps`` formats (other databases: SQLite in the quick start and the default test run)."""
+    if vendor == "postgresql":
+        modified = When(
+            updated_at__gte=F("created_at") + NEVER_MODIFIED,
+            then=_paris_stamp("updated_at"),
+        )
+        return (
+            _paris_stamp("created_at"),
+            Case(modified, default=Value(""), output_field=CharField()),
+        )
+    return ("created_at", "updated_at")
+
+
+def _fields(*, team, vendor):
+    """The ``values_list`` columns of a row, in the order ``_row_maker`` unpacks them."""
+    common = (
+        "date",
+        *_stamp_fields(vendor),
+        "type",
+        "accompagnements__rang",
+        "participants",
+        "type_lieu",
+        "lieu_id",
+        "lieu__nom",
+        "lieu__adresse",
+        "lieu__complement_adresse",
+        "lieu__code_postal",
+        "commune__nom",
+        KeyTextTransform("0", "commune__codes_postaux"),
+        "commune__code_insee",
+        "duree",
+        "titre_atelier",
+        Cast("materiel", TextField()),
+        Cast("thematiques", TextField()),
+        "nom_demarche",
+        "niveau",
+        "autonomie",
+        "oriente",
+        "structure_redirection",
+        "accompagnements__commune_residence__nom",
+        KeyTextTransform("0", "accompagnements__commune_residence__codes_postaux"),
+        "accompagnements__commune_residence__code_insee",
+        "accompagnements__genre",
+        "accompagnements__tranche_age",
+        "accompagnements__statut_social",
+        "id_externe",
+        "uuid",
+    )
+    if team:
+        extra = (
+            "conseiller__prenom",
+            "conseiller__nom",
+            "conseiller__est_coordinateur",
+            "conseiller__uuid",
+        )
+    else:
+        extra = (
+            "accompagnements__beneficiaire",
+            "accompagnements__beneficiaire__prenom",
+            "accompagnements__beneficiaire__nom",
+            "notes",
+        )
+    return common + extra
 
 
 def _stamp(value):
     return f"{value.astimezone(PARIS):%d/%m/%Y à %H:%M}" if value else ""
 
 
-def _labels(codes, labels):
-    return "\n".join(labels.get(code, code) for code in codes or [])
+def _stamps(created, updated):
+    """The two stamp cells, from what ``_stamp_fields`` selected."""
+    if isinstance(updated, str):  # formatted by PostgreSQL (the second is "" unless modified)
+        return created or "", updated
+    modified = updated and updated - created >= NEVER_MODIFIED
+    return _stamp(created), _stamp(updated) if modified else ""
 
 
-def _etoiles(activite):
-    code = activite.niveau if activite.est_collectif else activite.autonomie
-    stars = c.ETOILES.get(code)
-    return f"{stars}/3" if stars else ""
+def _labels_reader(labels):
+    """Reads a JSON list of codes (as text) into its labels, one per line, keeping those of the lists already met."""
+    known = {}
+
+    def read(text):
+        try:
+            return known[text]
+        except KeyError:
+            pass
+        if len(known) >= LABELS_CACHE_SIZE:
+            known.clear()
+        codes = json.loads(text) if text else None
+        known[text] = value = "\n".join(labels.get(code, code) for code in codes or [])
+        return value
+
+    return read
 
 
-def _oui_non(value):
-    return "" if value is None else ("Oui" if value else "Non")
+# The cells ``_row_maker`` builds, in the order it builds them (``columns`` gives the order they are written in).
+ROW_CELLS = (
+    "Date",
+    "Enregistré le",
+    "Dernière modification le",
+    "Type",
+    "Participants",
+    "Canaux d’accompagnement",
+    "Nom du lieu",
+    "Adresse",
+    "Commune",
+    "Code postal",
+    "Code Insee",
+    "Durée (min)",
+    "Nom de l’atelier",
+    "Matériel numérique utilisé",
+    "Thématique(s) d’accompagnement",
+    "Tags",
+    "Nom de la démarche administrative",
+    "Niveau d’autonomie (ou de l’atelier)",
+    "Bénéficiaire réorienté",
+    "Structure de redirection",
+    "Commune du bénéficiaire",
+    "Code postal du bénéficiaire",
+    "Code Insee du bénéficiaire",
+    "Genre du bénéficiaire",
+    "Tranche d’âge du bénéficiaire",
+    "Statut du bénéficiaire",
+    "ID CRA",
+)
+TEAM_CELLS = ("Prénom du médiateur", "Nom du médiateur", "Rôle", "ID - Conum")
+OWN_CELLS = (BENEFICIAIRE, NOTES)
 
 
-def _place(activite):
-    """Name, address, commune, postal code and INSEE code of where the activity took place."""
-    lieu = activite.lieu
-    if lieu is not None:
-        adresse = ", ".join(part for part in (lieu.adresse, lieu.complement_adresse) if part)
-        commune = activite.commune
-        return (
-            lieu.nom,
-            adresse,
-            commune.nom if commune else "",
-            lieu.code_postal,
-            commune.code_insee if commune else "",
+def _row_maker(*, team):
+    """A function turning one ``values_list`` tuple into the row's typed values in ``columns(team=team)`` order (the
+    date is a date, the duration an int)."""
+    built = ROW_CELLS + (TEAM_CELLS if team else OWN_CELLS)
+    cols = columns(team=team)
+    if sorted(built) != sorted(cols):
+        raise ValueError(f"Colonnes de l'export sans cellule ou cellules sans colonne : {set(built) ^ set(cols)}.")
+    pick = itemgetter(*(built.index(col) for col in cols))
+    materiel_labels = _labels_reader(MATERIEL_LABELS)
+    thematique_labels = _labels_reader(c.THEMATIQUE_LABELS)
+    type_labels, type_lieu_labels = TYPE_LABELS, TYPE_LIEU_LABELS
+    redirection_labels, genre_labels = REDIRECTION_LABELS, GENRE_LABELS
+    tranche_age_labels, statut_labels = TRANCHE_AGE_LABELS, STATUT_LABELS
+    etoiles, oui_non, collectif_code = ETOILES, OUI_NON, c.COLLECTIF
+    mediator_ids = {}  # a conseiller's id as text, computed once per conseiller
+
+    def make(record):
+        (
+            date,
+            created,
+            updated,
+            type_activite,
+            rang,
+            participants,
+            type_lieu,
+            lieu_id,
+            lieu_nom,
+            lieu_adresse,
+            lieu_complement,
+            lieu_code_postal,
+            commune_nom,
+            commune_code_postal,
+            commune_insee,
+            duree,
+            titre_atelier,
+            materiel,
+            thematiques,
+            nom_demarche,
+            niveau,
+            autonomie,
+            oriente,
+            structure_redirection,
+            residence_nom,
+            residence_code_postal,
+            residence_insee,
+            genre,
+            tranche_age,
+            statut_social,
+            id_externe,
+            uuid,
+            extra_1,
+            extra_2,
+            extra_3,
+            extra_4,
+        ) = record
+        collectif = type_activite == collectif_code
+        enregistre, modifie = _stamps(created, updated)
+        if lieu_id is not None:
+            # Name, address and postal code of the place; commune and INSEE code of the activity.
+            nom_lieu = lieu_nom
+            adresse = ", ".join(part for part in (lieu_adresse, lieu_complement) if part)
+            code_postal = lieu_code_postal
+        else:
+            nom_lieu = adresse = ""
+            code_postal = commune_code_postal or ""
+        if team:
+            mediator_id = mediator_ids.get(extra_4)
+            if mediator_id is None:
+                mediator_id = mediator_ids[extra_4] = str(extra_4)
+            extra = (extra_1, extra_2, ROLE_COORDINATEUR if extra_3 else ROLE_CONSEILLER, mediator_id)
+        else:
+            # Only in the author's own export: the followed person's name and the activity's private notes.
+            extra = (f"{extra_2} {extra_3}" if extra_1 is not None else "", extra_4)
+        # In ``ROW_CELLS`` order, then the variant's cells.
+        return pick(
+            (
+                date,
+                enregistre,
+                modifie,
+                type_labels.get(type_activite, type_activite),
+                f"{rang}/{participants}" if collectif else "1",
+                type_lieu_labels.get(type_lieu, type_lieu),
+                nom_lieu,
+                adresse,
+                commune_nom or "",
+                code_postal,
+                commune_insee or "",
+                duree,
+                titre_atelier,
+                materiel_labels(materiel),
+                thematique_labels(thematiques),
+                "",  # Tags
+                nom_demarche,
+                etoiles.get(niveau if collectif else autonomie, ""),
+                oui_non[oriente],
+                redirection_labels.get(structure_redirection, ""),
+                residence_nom or "",
+                residence_code_postal or "",
+                residence_insee or "",
+                genre_labels.get(genre, ""),
+                tranche_age_labels.get(tranche_age, ""),
+                statut_labels.get(statut_social, ""),
+                # An activity imported from the national tool keeps its id there: exported, it comes back to itself.
+                id_externe or str(uuid),
+                *extra,
+            )
         )
-    return ("", "", *_commune(activite.commune))
+
+    return make
 
 
-def _commune(commune):
-    if commune is None:
-        return ("", "", "")
-    return (commune.nom, (commune.codes_postaux or [""])[0], commune.code_insee)
-
-
-def row(accompagnement, *, team):
-    """One accompaniment as a dict keyed by column (typed values: the date is a date, the duration an int)."""
-    activite = accompagnement.activite
-    modified = activite.updated_at and activite.updated_at - activite.created_at >= NEVER_MODIFIED
-    nom_lieu, adresse, commune, code_postal, insee = _place(activite)
-    commune_b, code_postal_b, insee_b = _commune(accompagnement.commune_residence)
-    values = {
-        "Date": activite.date,
-        "Enregistré le": _stamp(activite.created_at),
-        "Dernière modification le": _stamp(activite.updated_at) if modified else "",
-        "Type": TYPE_LABELS.get(activite.type, activite.type),
-        "Participants": f"{accompagnement.rang}/{activite.participants}" if activite.est_collectif else "1",
-        "Canaux d’accompagnement": TYPE_LIEU_LABELS.get(activite.type_lieu, activite.type_lieu),
-        "Nom du lieu": nom_lieu,
-        "Adresse": adresse,
-        "Commune": commune,
-        "Code postal": code_postal,
-        "Code Insee": insee,
-        "Durée (min)": activite.duree,
-        "Nom de l’atelier": activite.titre_atelier,
-        "Matériel numérique utilisé": _labels(activite.materiel, MATERIEL_LABELS),
-        "Thématique(s) d’accompagnement": _labels(activite.thematiques, c.THEMATIQUE_LABELS),
-        "Tags": "",
-        "Nom de la démarche administrative": activite.nom_demarche,
-        "Niveau d’autonomie (ou de l’atelier)": _etoiles(activite),
-        "Bénéficiaire réorienté": _oui_non(activite.oriente),
-        "Structure de redirection": REDIRECTION_LABELS.get(activite.structure_redirection, ""),
-        "Commune du bénéficiaire": commune_b,
-        "Code postal du bénéficiaire": code_postal_b,
-        "Code Insee du bénéficiaire": insee_b,
-        "Genre du bénéficiaire": GENRE_LABELS.get(accompagnement.genre, ""),
-        "Tranche d’âge du bénéficiaire": TRANCHE_AGE_LABELS.get(accompagnement.tranche_age, ""),
-        "Statut du bénéficiaire": STATUT_LABELS.get(accompagnement.statut_social, ""),
-        # An activity imported from the national tool keeps its id there: exported, it comes back to itself.
-        "ID CRA": activite.id_externe or str(activite.uuid),
-    }
-    if team:
-        conseiller = activite.conseiller
-        values.update(
-            {
-                "Prénom du médiateur": conseiller.prenom,
-                "Nom du médiateur": conseiller.nom,
-                "Rôle": ROLE_COORDINATEUR if conseiller.est_coordinateur else ROLE_CONSEILLER,
-                "ID - Conum": str(conseiller.uuid),
-            }
-        )
-    else:
-        # Only in the author's own export: the followed person's name and the activity's private notes.
-        beneficiaire = accompagnement.beneficiaire
-        values[BENEFICIAIRE] = f"{beneficiaire.prenom} {beneficiaire.nom}" if beneficiaire else ""
-        values[NOTES] = activite.notes
-    return values
+def row_values(accompagnements, *, team):
+    """The ``values_list`` query ``rows`` reads: one tuple per accompaniment, every related row joined."""
+    return accompagnements.values_list(*_fields(team=team, vendor=connections[accompagnements.db].vendor))
 
 
 def rows(accompagnements, *, team):
-    """Lists of typed values in ``columns(team=team)`` order, read in chunks."""
-    cols = columns(team=team)
-    for accompagnement in accompagnements.iterator(chunk_size=CHUNK_SIZE):
-        values = row(accompagnement, team=team)
-        yield [values[col] for col in cols]
+    """Tuples of typed values in ``columns(team=team)`` order, read in chunks by one query.
+
+    The read happens in a transaction, so that the server-side cursor hands rows over as PostgreSQL produces them:
+    outside one (autocommit) the cursor is declared ``WITH HOLD``, and PostgreSQL runs the whole query and writes
+    its result aside before the first row. Nothing is written: inside a caller's transaction no savepoint is
+    needed."""
+    values = row_values(accompagnements, team=team)
+    make = _row_maker(team=team)
+    with transaction.atomic(using=values.db, savepoint=False):
+        for record in values.iterator(chunk_size=CHUNK_SIZE):
+            yield make(record)
 
 
 def _is_formula_like(value):
@@ -193,18 +379,37 @@ def _csv_value(value):
     return value
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def csv_response(accompagnements, *, team, filename):
-    writer = csv.writer(_Echo(), delimiter=";")
+    cols = columns(team=team)
+    date_at = cols.index(DATE_COLUMN)
+    formula_first = FORMULA_FIRST_CHARACTERS
 
     def lines():
-        yield BOM + writer.writerow(columns(team=team))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(cols)
+        yield BOM + buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        dates = {}  # the date cells already written (a few hundred dates)
+        pending = 0
         for values in rows(accompagnements, team=team):
-            yield writer.writerow([_csv_value(value) for value in values])
+            # What ``_csv_value`` does, inlined: the only date is the « Date » column; csv writes None as "".
+            cells = [
+                "'" + value if value.__class__ is str and value[:1] in formula_first else value for value in values
+            ]
+            date = cells[date_at]
+            if date is not None:
+                cells[date_at] = dates.get(date) or dates.setdefault(date, _csv_value(date))
+            writer.writerow(cells)
+            pending += 1
+            if pending == CHUNK_SIZE:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+                pending = 0
+        if pending:
+            yield buffer.getvalue()
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
