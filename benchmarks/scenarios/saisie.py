@@ -337,10 +337,11 @@ def executer() -> Resultat:
         "sont recalculées au nettoyage."
     )
     resultat.noter(
-        f"La page « Nouvelle activité » rend {comptes['options']} options : les listes Commune et Commune de "
-        "résidence proposent toutes les communes chargées (communes_for_select), Lieu d'activité tous les lieux "
-        "publiés (lieux_for_activites), chaque option passant par les gabarits de widget de Django ; en phase 1, "
-        "les envois attendent derrière ces pages dans la file des 3 workers."
+        f"La page « Nouvelle activité » rend {comptes['options']} options : Commune, Commune de résidence et Lieu "
+        "d'activité proposent les communes et lieux des départements du territoire et des employeurs du conseiller "
+        "(communes_for_select, lieux_for_activites) ; en phase 1, les envois attendent derrière ces pages dans la "
+        "file des 3 workers. Chaque conseiller boucle sans pause : la charge est celle de 50 personnes qui "
+        "enverraient chacune une activité toutes les 1 à 2 s, bien au-delà d'un usage réel."
     )
     resultat.noter(
         "Phase 2 : le jeton CSRF vient du cookie (la page ouverte une fois sur le téléphone), chaque envoi est une "

@@ -59,9 +59,7 @@ def reconstruire(resultat):
         )
     else:
         lignes = ResumeActivite.objects.count()
-        resultat.noter(
-            "Reconstruction de tout l'historique non mesurée ici (BENCH_TOUT_RECONSTRUIRE=1 pour la mesurer)."
-        )
+        resultat.noter("Reconstruction de tout l'historique non mesurée (BENCH_TOUT_RECONSTRUIRE=1 pour la mesurer).")
     activites = Activite.objects.count()
     resultat.noter(
         f"Résumés : {nombre(lignes)} lignes d'activité pour {nombre(activites)} activités (grain "
