@@ -52,22 +52,23 @@ def departements_offerts(structures=()):
     return Commune.objects.filter(territoire | Q(structures__in=structures)).values("departement")
 
 
-def communes_offertes(departements=None):
-    """The Q of the communes the forms offer: those of ``departements`` (by default the territory's: a list of the
-    35,000 communes of France would weigh megabytes on every form); every commune before the territory is loaded
-    (a fresh install, tests)."""
-    if departements is None:
-        departements = departements_offerts()
+def communes_offertes(departements):
+    """The Q of the communes of ``departements`` (the activity form: a list of the 35,000 communes of France would
+    weigh megabytes on every conseiller's page), or of every commune before the territory is loaded (a fresh
+    install, tests)."""
     sans_territoire = ~Exists(Commune.objects.filter(epci__siren=settings.TERRITOIRE_EPCI_SIREN))
     return Q(departement__in=departements) | Q(departement="") | Q(sans_territoire)
 
 
 def communes_for_select(departements=None, *, aussi=()):
-    """The communes offered (``communes_offertes``), those of the territory's EPCI first, each group ordered by name,
-    plus the communes ``aussi`` (ids: an activity's own commune when it is edited). No query until used."""
+    """The communes a form offers, those of the territory's EPCI first, each group ordered by name: every loaded
+    commune, or those of ``departements`` (``communes_offertes``) plus the communes ``aussi`` (ids: an activity's own
+    commune when it is edited). No query until used."""
     in_territoire = ExpressionWrapper(Q(epci__siren=settings.TERRITOIRE_EPCI_SIREN), output_field=BooleanField())
-    offertes = communes_offertes(departements) | Q(pk__in=[pk for pk in aussi if pk])
-    return Commune.objects.filter(offertes).annotate(in_territoire=in_territoire).order_by("-in_territoire", "nom")
+    communes = Commune.objects.all()
+    if departements is not None:
+        communes = communes.filter(communes_offertes(departements) | Q(pk__in=[pk for pk in aussi if pk]))
+    return communes.annotate(in_territoire=in_territoire).order_by("-in_territoire", "nom")
 
 
 class CommuneChoiceIterator(forms.models.ModelChoiceIterator):
