@@ -7,13 +7,14 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve install install-dev migrate demo test lint format check-migrations worker beat clean bench-data bench bench-drop
+.PHONY: help run serve install install-dev migrate demo test lint format check-migrations worker beat clean bench-data bench bench-drop bench-postgresql
 
 help:
 	@echo "make run    — installe, migre, charge la démonstration du Sicoval et sert http://$(HOST):$(PORT)"
 	@echo "make test   — installe les outils de test, vérifie ruff et les migrations, lance toute la suite"
 	@echo "make worker / make beat — un worker Celery / le beat (avec REDIS_URL défini)"
 	@echo "make bench-data / make bench / make bench-drop — jeu de données national (PostgreSQL), bancs d'essai, suppression"
+	@echo "make bench-postgresql — donne au PostgreSQL local les réglages de docker/postgresql.conf (puis le redémarre)"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 ou plus récent est requis"'
@@ -70,6 +71,9 @@ bench-data: install-dev benchmarks/node_modules/.package-lock.json
 bench: install-dev
 	command -v wrk >/dev/null || { echo "wrk manque : apt-get install -y wrk"; exit 1; }
 	$(BIN)/python -m benchmarks.lancer $(SCENARIOS)
+
+bench-postgresql: install-dev
+	$(BIN)/python -m benchmarks.postgresql
 
 bench-drop: install-dev
 	$(BIN)/python -m benchmarks.generer --supprimer

@@ -55,6 +55,7 @@ def _nombre(n):
 
 def ecrire(resultats, duree):
     from benchmarks.outils import machine
+    from benchmarks.postgresql import reglages as reglages_attendus
 
     info = machine()
     comptes, (premier, dernier), taille = jeu_de_donnees()
@@ -69,8 +70,14 @@ def ecrire(resultats, duree):
         "",
         f"- Processeur : {info['processeur']}, {info['coeurs']} cœurs ; mémoire : {info['memoire_gio']} Gio",
         f"- Système : {info['systeme']} ; Python {info['python']}",
-        f"- PostgreSQL {info['postgresql']} (réglages par défaut : shared_buffers {info['shared_buffers']}, "
-        f"max_parallel_workers_per_gather {info['max_parallel_workers_per_gather']}) et Redis sur la même machine",
+        f"- PostgreSQL {info['postgresql']} et Redis sur la même machine ; réglages "
+        + (
+            "de `docker/postgresql.conf` (ceux de la production, appliqués par `make bench-postgresql`) : "
+            if all(reglages_attendus().get(nom) == valeur for nom, valeur in info["reglages_postgresql"].items())
+            else "DIFFÉRENTS de `docker/postgresql.conf` (lancez `make bench-postgresql`) : "
+        )
+        + ", ".join(f"{nom} {valeur}" for nom, valeur in info["reglages_postgresql"].items())
+        + f", max_parallel_workers_per_gather {info['max_parallel_workers_per_gather']}",
         "- Serveur mesuré : gunicorn, 3 workers synchrones, réglages de production (`benchmarks/settings.py`)",
         "",
         "## Jeu de données",

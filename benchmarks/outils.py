@@ -131,8 +131,10 @@ def machine():
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version_pg = cursor.fetchone()[0]
-        cursor.execute("SHOW shared_buffers")
-        shared_buffers = cursor.fetchone()[0]
+        reglages = {}
+        for nom in ("shared_buffers", "effective_cache_size", "work_mem", "max_wal_size", "random_page_cost"):
+            cursor.execute(f"SHOW {nom}")
+            reglages[nom] = cursor.fetchone()[0]
         cursor.execute("SHOW max_parallel_workers_per_gather")
         paralleles = cursor.fetchone()[0]
     return {
@@ -142,7 +144,7 @@ def machine():
         "systeme": platform.platform(),
         "python": platform.python_version(),
         "postgresql": version_pg,
-        "shared_buffers": shared_buffers,
+        "reglages_postgresql": reglages,
         "max_parallel_workers_per_gather": paralleles,
     }
 

@@ -6,7 +6,7 @@ import calendar
 from django import forms
 from django.utils import timezone
 
-from sicoval_numerique.forms import MoisField, douze_derniers_mois
+from sicoval_numerique.forms import MoisField, SelectRapide, douze_derniers_mois
 from structures.selectors import communes_territoire
 
 MOIS_MAX_PAR_PERIODE = 120
@@ -44,6 +44,7 @@ class TableauForm(forms.Form):
         required=False,
         to_field_name="code_insee",
         empty_label="Toutes les communes",
+        widget=SelectRapide,
         error_messages={"invalid_choice": "Choisissez une commune du territoire dans la liste."},
     )
     departement = forms.ChoiceField(
@@ -59,6 +60,7 @@ class TableauForm(forms.Form):
         required=False,
         to_field_name="uuid",
         empty_label="Toutes les structures",
+        widget=SelectRapide,
         error_messages={"invalid_choice": "Choisissez une structure de votre périmètre dans la liste."},
     )
 
@@ -72,7 +74,7 @@ class TableauForm(forms.Form):
                 data[name] = mois_iso(default)
         super().__init__(data)
         self.fields["commune"].queryset = communes_territoire().order_by("nom")
-        self.fields["structure"].queryset = structures.order_by("nom")
+        self.fields["structure"].queryset = structures.order_by("nom").only("pk", "uuid", "nom", "commune_id")
         # The départements where the structures of the scope are: offered only when there are several.
         codes = sorted(set(structures.order_by().values_list("commune__departement", flat=True).distinct()) - {""})
         self.fields["departement"].choices = [("", "Tous les départements"), *((code, code) for code in codes)]

@@ -19,7 +19,11 @@ a Celery task recomputes the marked slices; beat rebuilds everything every night
   seconds at national scale; a row per pair of thématiques made a table larger than the facts).
 - ``ResumeBeneficiaire``: which followed beneficiaries (by consent) each slice and thématique saw, to count distinct
   people over a period.
-- ``ResumeAMettreAJour``: the (month, conseiller) slices waiting for the update task.
+- ``ResumeDepartement`` and ``ResumeDepartementThematique``: the same measures added up by month × département × type
+  (and thématique), for the figures of the nation and of a département without reading every conseiller's rows.
+- ``ResumeAMettreAJour``: the (month, conseiller) slices waiting for the update task; ``ResumeAjout``: the activities
+  created since, whose figures the task adds to the rows (a day's new activities touch nearly every slice of the
+  month: recomputing them took seconds at national scale).
 """
 
 import uuid
@@ -87,7 +91,9 @@ def avec(code):
     return f"avec_{code}"
 
 
-class Mesures(Tranche):
+class Colonnes(models.Model):
+    """The measure columns every summary carries."""
+
     for _name, _label in MESURES_ACTIVITES + MESURES_ACCOMPAGNEMENTS:
         locals()[_name] = models.PositiveIntegerField(_label, default=0)
     # The thématique breakdown of the row's activities, read with the other measures (an activity counts once per
@@ -96,6 +102,14 @@ class Mesures(Tranche):
         locals()[avec(_name)] = models.PositiveIntegerField(f"activités abordant « {_label} »", default=0)
     del _name, _label
 
+    class Meta:
+        abstract = True
+
+
+COLONNES = [*MESURES, *(avec(code) for code, _label in c.THEMATIQUES)]
+
+
+class Mesures(Tranche, Colonnes):
     class Meta:
         abstract = True
 
@@ -113,6 +127,8 @@ class ResumeActivite(Mesures):
         ]
         indexes = [
             models.Index(fields=["mois", "structure"], name="resume_activite_mois_struct"),
+            # The communes of a period (the nation's, a département's) read from this index alone.
+            models.Index(fields=["mois", "type", "commune", "accompagnements"], name="resume_activite_communes"),
             models.Index(fields=["conseiller", "mois"], name="resume_activite_conseiller"),
             models.Index(fields=["commune", "mois"], name="resume_activite_commune"),
         ]
@@ -135,7 +151,9 @@ class ResumeThematique(Mesures):
             ),
         ]
         indexes = [
-            models.Index(fields=["thematique", "mois"], name="resume_thematique_mois"),
+            models.Index(
+                fields=["thematique", "mois", "type", "commune", "accompagnements"], name="resume_thematique_mois"
+            ),
             models.Index(fields=["conseiller", "mois"], name="resume_thematique_conseiller"),
         ]
 
@@ -161,6 +179,62 @@ class ResumeBeneficiaire(Tranche):
 
     def __str__(self):
         return f"{self._meta.verbose_name} {self.mois:%m/%Y} #{self.conseiller_id}"
+
+
+class ResumeDepartement(Colonnes):
+    """The summaries added up by month × département of the activity's commune × type (département '' for the
+    activities without commune): the figures of the nation and of a département, a few hundred rows a month."""
+
+    mois = models.DateField("mois", help_text="Le premier jour du mois.")
+    departement = models.CharField("département", max_length=3, blank=True)
+    type = models.CharField("type", max_length=10, choices=c.TYPE_ACTIVITE)
+
+    class Meta:
+        verbose_name = "résumé par département"
+        verbose_name_plural = "résumés par département"
+        constraints = [
+            models.UniqueConstraint(fields=["mois", "departement", "type"], name="resume_departement_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.mois:%m/%Y} {self.departement or '—'}"
+
+
+class ResumeDepartementThematique(Colonnes):
+    """``ResumeDepartement`` per thématique (from ``ResumeThematique``)."""
+
+    mois = models.DateField("mois", help_text="Le premier jour du mois.")
+    departement = models.CharField("département", max_length=3, blank=True)
+    type = models.CharField("type", max_length=10, choices=c.TYPE_ACTIVITE)
+    thematique = models.CharField("thématique", max_length=40, choices=c.THEMATIQUES)
+
+    class Meta:
+        verbose_name = "résumé par département et thématique"
+        verbose_name_plural = "résumés par département et thématique"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["thematique", "mois", "departement", "type"], name="resume_departement_th_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.mois:%m/%Y} {self.departement or '—'} {self.thematique}"
+
+
+class ResumeAjout(models.Model):
+    """An activity created since the last update: its figures are added to the summaries (``reporting.resume``),
+    without recomputing its whole slice. Written in the transaction that creates it."""
+
+    activite = models.OneToOneField(
+        "accompagnements.Activite", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "activité à ajouter aux résumés"
+        verbose_name_plural = "activités à ajouter aux résumés"
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} #{self.activite_id}"
 
 
 class ResumeAMettreAJour(models.Model):

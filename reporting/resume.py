@@ -3,15 +3,19 @@ and reading the figures from them.
 
 Keeping them current:
 
-- ``marquer(conseiller_id, date)`` is called (by the signals of ``reporting.signals``) in the transaction of every
-  change to an activity or an accompaniment: it records the (month, conseiller) slice as to update, and after commit
-  starts ``mettre_a_jour``: inline without a broker (quick start, tests), otherwise as a Celery task published from a
+- ``ajouter(activite_id)`` is called (by the signals of ``reporting.signals``) in the transaction that creates an
+  activity, ``marquer(conseiller_id, date)`` in that of every other change to an activity or an accompaniment: the
+  first queues the new activity, the second records its (month, conseiller) slice as to recompute. After commit both
+  start ``mettre_a_jour``: inline without a broker (quick start, tests), otherwise as a Celery task published from a
   background thread, so that a broker that is down never holds a request. Beat also runs it every minute.
 - ``mettre_a_jour()`` recomputes the marked slices from the facts, each slice as a whole (delete its rows, insert
-  the new ones) in one transaction, and removes a mark only if it was not set again meanwhile. Two runs at once take
-  different slices (``SKIP LOCKED`` on PostgreSQL).
-- ``reconstruire(du, au)`` recomputes whole months (every night for the whole history, or any period on demand with
-  ``manage.py resumes_reconstruire``), one month per transaction.
+  the new ones), then adds the figures of the queued new activities to the rows they fall in (on PostgreSQL; elsewhere
+  their slices are recomputed), in one transaction under one lock, so that an activity is counted once: a slice
+  recomputed takes its queued activities off the queue. A mark is removed only if it was not set again meanwhile.
+- ``reconstruire(du, au)`` recomputes whole months (every night the last months, every week the whole history, or
+  any period on demand with ``manage.py resumes_reconstruire``), one month per transaction.
+- The rows by département (``ResumeDepartement``…) follow: recomputed from the summaries for the months and
+  départements of the slices recomputed, added to with the new activities.
 
 Reading: ``statistiques(du, au, …)`` returns the same ``accompagnements.statistiques.Statistiques`` as
 ``accompagnements.statistiques.compute`` on the facts, with three queries whatever the number of activities. The
@@ -25,7 +29,7 @@ import logging
 from collections import defaultdict
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, Sum, When
+from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -40,8 +44,11 @@ from .models import (
     MESURES,
     MESURES_ACCOMPAGNEMENTS,
     ResumeActivite,
+    ResumeAjout,
     ResumeAMettreAJour,
     ResumeBeneficiaire,
+    ResumeDepartement,
+    ResumeDepartementThematique,
     ResumeThematique,
     avec,
     colonne,
@@ -52,7 +59,14 @@ logger = logging.getLogger(__name__)
 GRAIN = ("mois", "structure_id", "conseiller_id", "commune_id", "type")
 # A run of the update task stops taking slices after this many, and beat starts the next one within a minute.
 TRANCHES_PAR_PASSAGE = 500
+# … and adds at most this many new activities.
+AJOUTS_PAR_PASSAGE = 50_000
 KICK_EXPIRES = 300
+# The code of the row of the other communes, when a reading details only the first ones.
+AUTRES = "autres"
+# The PostgreSQL advisory lock every update and rebuild of the summaries holds (one writer at a time: an activity's
+# figures are then added once, or counted by the recomputation of its slice, never both).
+VERROU = 7_246_001
 
 
 # --- Periods ------------------------------------------------------------------------------------------------------
@@ -219,22 +233,75 @@ def calculer(activites):
 
 
 MODELES = (ResumeActivite, ResumeThematique, ResumeBeneficiaire)
+CUMULS = (ResumeDepartement, ResumeDepartementThematique)
 
 
-def _remplacer(perimetre, activites):
-    """Replace the summary rows matching ``perimetre`` (a Q on the grain) by those computed from ``activites``:
-    inside PostgreSQL (``reporting.resume_sql``), through Python elsewhere (SQLite, the quick start)."""
+def _departements(perimetre):
+    """The (month, département) pairs of the summary rows matching ``perimetre`` ('' for no commune)."""
+    return set(
+        ResumeActivite.objects.filter(perimetre)
+        .order_by()
+        .values_list("mois", Coalesce("commune__departement", Value("")))
+        .distinct()
+    )
+
+
+def _remplacer(perimetre, activites, *, mois, entier=False):
+    """Replace the summary rows matching ``perimetre`` (a Q on the grain, within the months ``mois``) by those
+    computed from ``activites``: inside PostgreSQL (``reporting.resume_sql``), through Python elsewhere (SQLite,
+    the quick start). The queued new activities counted here leave the queue.
+
+    The rows by département follow: for whole months (``entier``), recomputed from the new rows; for slices, on
+    PostgreSQL by difference (the slices' old figures off, their new ones on: what a few slices cost does not depend
+    on their month's size), elsewhere recomputed for the départements the rows were or are in."""
+    lignes_activites = ResumeActivite.objects.filter(perimetre)
+    lignes_thematiques = ResumeThematique.objects.filter(perimetre)
+    postgresql = connection.vendor == "postgresql"
+    touches = set()
+    if postgresql and not entier:
+        resume_sql.retrancher(lignes_activites, lignes_thematiques)
+    elif not entier:
+        touches = _departements(perimetre)
     for model in MODELES:
         model.objects.filter(perimetre).delete()
-    if connection.vendor == "postgresql":
-        return resume_sql.inserer(activites)
-    lignes = calculer(activites)
-    for model in MODELES:
-        model.objects.bulk_create(lignes[model], batch_size=2000)
-    return len(lignes[ResumeActivite])
+    if postgresql:
+        lignes = resume_sql.inserer(activites)
+    else:
+        calcul = calculer(activites)
+        for model in MODELES:
+            model.objects.bulk_create(calcul[model], batch_size=2000)
+        ResumeAjout.objects.filter(activite__in=activites.values("pk")).delete()
+        lignes = len(calcul[ResumeActivite])
+    if entier:
+        for debut in sorted(mois):
+            resume_sql.cumuler(debut)
+    elif postgresql:
+        resume_sql.reporter(lignes_activites, lignes_thematiques, sorted(mois))
+    else:
+        par_mois = defaultdict(set)
+        for debut, departement in touches | _departements(perimetre):
+            par_mois[debut].add(departement)
+        for debut, departements in sorted(par_mois.items()):
+            resume_sql.cumuler(debut, sorted(departements))
+    return lignes
+
+
+def _reconstruire_mois(mois, *, jusqu_au=None):
+    """Recompute every summary row of one month and its rows by département from the facts (those up to the day
+    before ``jusqu_au`` only: the benchmarks' month without its last day), in the current transaction."""
+    _verrouiller()
+    activites = Activite.objects.filter(date__gte=mois, date__lte=dernier_jour(mois))
+    if jusqu_au is not None:
+        activites = activites.filter(date__lt=jusqu_au)
+    return _remplacer(Q(mois=mois), activites, mois=[mois], entier=True)
 
 
 # --- Keeping them current -----------------------------------------------------------------------------------------
+def _kick_after_commit():
+    if not any(callback is kick for _sids, callback, _robust in connection.run_on_commit):
+        transaction.on_commit(kick, robust=True)
+
+
 def marquer(conseiller_id, date):
     """Record, in the current transaction, that the (month of ``date``, conseiller) slice must be recomputed, and
     start the update after commit."""
@@ -246,8 +313,30 @@ def marquer(conseiller_id, date):
         unique_fields=["mois", "conseiller"],
         update_fields=["marque_le"],
     )
-    if not any(callback is kick for _sids, callback, _robust in connection.run_on_commit):
-        transaction.on_commit(kick, robust=True)
+    _kick_after_commit()
+
+
+def ajouter(activite_id):
+    """Queue, in the transaction that creates it, a new activity whose figures the update adds to the summaries,
+    and start the update after commit."""
+    ResumeAjout.objects.bulk_create([ResumeAjout(activite_id=activite_id)], ignore_conflicts=True)
+    _kick_after_commit()
+
+
+def _verrouiller():
+    """Hold the summaries' update lock until the end of the current transaction (PostgreSQL; SQLite writes one
+    transaction at a time anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("select pg_advisory_xact_lock(%s)", [VERROU])
+
+
+def _marquer_les_ajouts():
+    """Without PostgreSQL, the queued new activities have their slices recomputed."""
+    ajouts = Activite.objects.filter(pk__in=ResumeAjout.objects.values("activite_id"))
+    for conseiller_id, date in ajouts.order_by().values_list("conseiller_id", "date").distinct():
+        marquer(conseiller_id, date)
+    ResumeAjout.objects.all().delete()
 
 
 def _tranches_a_traiter(limit):
@@ -257,27 +346,34 @@ def _tranches_a_traiter(limit):
     return list(rows[:limit])
 
 
-def mettre_a_jour(limit=TRANCHES_PAR_PASSAGE):
-    """Recompute the slices marked to update (at most ``limit``); returns how many were recomputed."""
+def mettre_a_jour(limit=TRANCHES_PAR_PASSAGE, ajouts=AJOUTS_PAR_PASSAGE):
+    """Recompute the slices marked to update (at most ``limit``), then add the queued new activities (at most
+    ``ajouts``); returns how many slices and new activities were taken."""
     with transaction.atomic():
+        _verrouiller()
+        if connection.vendor != "postgresql":
+            _marquer_les_ajouts()
         marques = _tranches_a_traiter(limit)
-        if not marques:
-            return 0
-        par_conseiller = defaultdict(list)
-        for marque in marques:
-            par_conseiller[marque.conseiller_id].append(marque.mois)
-        perimetre = Q()
-        faits = Q()
-        for conseiller_id, mois in par_conseiller.items():
-            perimetre |= Q(conseiller_id=conseiller_id, mois__in=mois)
-            for debut in mois:
-                faits |= Q(conseiller_id=conseiller_id, date__gte=debut, date__lte=dernier_jour(debut))
-        _remplacer(perimetre, Activite.objects.filter(faits))
-        # A mark set again since we read it (a change committed meanwhile) stays for the next run.
-        for marque in marques:
-            ResumeAMettreAJour.objects.filter(pk=marque.pk, marque_le=marque.marque_le).delete()
-    logger.info("Résumés d'activité : %s tranche(s) recalculée(s).", len(marques))
-    return len(marques)
+        if marques:
+            par_conseiller = defaultdict(list)
+            for marque in marques:
+                par_conseiller[marque.conseiller_id].append(marque.mois)
+            perimetre = Q()
+            faits = Q()
+            for conseiller_id, mois in par_conseiller.items():
+                perimetre |= Q(conseiller_id=conseiller_id, mois__in=mois)
+                for debut in mois:
+                    faits |= Q(conseiller_id=conseiller_id, date__gte=debut, date__lte=dernier_jour(debut))
+            _remplacer(perimetre, Activite.objects.filter(faits), mois={marque.mois for marque in marques})
+            # A mark set again since we read it (a change committed meanwhile) stays for the next run.
+            for marque in marques:
+                ResumeAMettreAJour.objects.filter(pk=marque.pk, marque_le=marque.marque_le).delete()
+        nouvelles = resume_sql.ajouter(ajouts) if connection.vendor == "postgresql" else 0
+    if marques or nouvelles:
+        logger.info(
+            "Résumés d'activité : %s tranche(s) recalculée(s), %s activité(s) ajoutée(s).", len(marques), nouvelles
+        )
+    return len(marques) + nouvelles
 
 
 def reconstruire(du=None, au=None):
@@ -296,12 +392,25 @@ def reconstruire(du=None, au=None):
     while mois <= au:
         fin = dernier_jour(mois)
         with transaction.atomic():
-            total_lignes += _remplacer(Q(mois=mois), Activite.objects.filter(date__gte=mois, date__lte=fin))
+            total_lignes += _reconstruire_mois(mois)
             ResumeAMettreAJour.objects.filter(mois=mois).delete()
         total_mois += 1
         mois = fin + datetime.timedelta(days=1)
     logger.info("Résumés d'activité reconstruits : %s mois, %s lignes.", total_mois, total_lignes)
     return total_mois, total_lignes
+
+
+def entretenir():
+    """After a rebuild, on PostgreSQL and outside a transaction: ``VACUUM (ANALYZE)`` of the summary tables, so that
+    the pages just written are marked all-visible (the readings of communes are index-only scans, which otherwise
+    read the rows again) and the planner knows the new rows. Returns the tables vacuumed."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return []
+    tables = [model._meta.db_table for model in (*MODELES, *CUMULS)]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"vacuum (analyze) {connection.ops.quote_name(table)}")
+    return tables
 
 
 # --- Starting the update right after commit -----------------------------------------------------------------------
@@ -319,7 +428,7 @@ def kick():
 
 
 # --- Reading the figures ------------------------------------------------------------------------------------------
-def _filtre(du, au, *, filtre=None, conseillers=None, structures=None, communes=None, type=None):
+def _filtre(du, au, *, filtre=None, conseillers=None, structures=None, communes=None, departement=None, type=None):
     condition = Q(mois__gte=du, mois__lte=au)
     if filtre is not None:
         condition &= filtre
@@ -329,6 +438,8 @@ def _filtre(du, au, *, filtre=None, conseillers=None, structures=None, communes=
         condition &= Q(structure__in=structures)
     if communes is not None:
         condition &= Q(commune__in=communes)
+    if departement is not None:
+        condition &= Q(commune__departement=departement)
     if type:
         condition &= Q(type=type)
     return condition
@@ -338,20 +449,71 @@ def _somme(name, **kwargs):
     return Coalesce(Sum(name, **kwargs), 0)
 
 
-def statistiques(du, au, *, filtre=None, conseillers=None, structures=None, communes=None, thematique=None, type=None):
+def _lignes(du, au, *, thematique=None, departement=None, type=None, **filtres):
+    """The summary rows of a reading: by département (a few hundred a month) when no conseiller, structure or
+    commune narrows it, the detailed ones otherwise."""
+    par_departement = all(filtres.get(name) is None for name in ("filtre", "conseillers", "structures", "communes"))
+    if par_departement:
+        modele = ResumeDepartementThematique if thematique else ResumeDepartement
+        condition = Q(mois__gte=du, mois__lte=au)
+        if departement is not None:
+            condition &= Q(departement=departement)
+        if type:
+            condition &= Q(type=type)
+    else:
+        modele = ResumeThematique if thematique else ResumeActivite
+        condition = _filtre(du, au, departement=departement, type=type, **filtres)
+    return modele.objects.filter(condition, **({"thematique": thematique} if thematique else {})).order_by()
+
+
+def _communes(du, au, *, thematique=None, premieres=None, **filtres):
+    """{(code INSEE, name): accompaniments} of a reading, in one query: summed by commune from the summary's index,
+    then named; with ``premieres``, only the communes with the most, the others under ``("autres", label)``."""
+    modele = ResumeThematique if thematique else ResumeActivite
+    lignes = modele.objects.filter(_filtre(du, au, **filtres), **({"thematique": thematique} if thematique else {}))
+    par_commune = lignes.order_by().values(commune_pk=F("commune")).annotate(n=Sum("accompagnements"))
+    communes_counts = defaultdict(int)
+    for code, nom, n in resume_sql.nommer_communes(par_commune, premieres):
+        if code == AUTRES:
+            communes_counts[(AUTRES, f"Autres communes ({nom})")] += n
+        else:
+            communes_counts[(code or "", nom or figures.SANS_COMMUNE)] += n
+    return dict(communes_counts)
+
+
+def statistiques(
+    du,
+    au,
+    *,
+    filtre=None,
+    conseillers=None,
+    structures=None,
+    communes=None,
+    departement=None,
+    thematique=None,
+    type=None,
+    communes_detaillees=None,
+):
     """The figures of the live activities of the whole months from ``du`` to ``au``, read from the summary tables
     (three queries): the same as ``accompagnements.statistiques.compute`` on the facts.
 
     Optional filters: ``filtre`` a Q on the grain (``conseiller``, ``structure``, ``commune``, ``type``: the
     visibility rules of ``accompagnements.selectors`` apply unchanged, e.g. ``Q(conseiller__user=user)``),
     ``conseillers``, ``structures`` and ``communes`` (pks or querysets; a remote activity has no commune), one
-    ``thematique`` code (the activities that addressed it) and one activity ``type``."""
+    ``departement`` (the activities held in its communes), one ``thematique`` code (the activities that addressed
+    it) and one activity ``type``. Without conseillers, structures or communes, the totals come from the rows by
+    département. ``communes_detaillees``: the breakdown by commune gives that many communes (those with the most),
+    the others in one row of code ``AUTRES``."""
     du, au = mois_entiers(du, au)
-    condition = _filtre(
-        du, au, filtre=filtre, conseillers=conseillers, structures=structures, communes=communes, type=type
-    )
-    modele = ResumeThematique if thematique else ResumeActivite
-    lignes = modele.objects.filter(condition, **({"thematique": thematique} if thematique else {})).order_by()
+    filtres = {
+        "filtre": filtre,
+        "conseillers": conseillers,
+        "structures": structures,
+        "communes": communes,
+        "departement": departement,
+        "type": type,
+    }
+    lignes = _lignes(du, au, thematique=thematique, **filtres)
     # Aliased s_<name>: an aggregate named as a column would shadow it for the next ones.
     sommes = lignes.aggregate(
         **{f"s_{name}": _somme(name) for name in MESURES},
@@ -381,10 +543,6 @@ def statistiques(du, au, *, filtre=None, conseillers=None, structures=None, comm
             n_activites=Sum("activites"), n_accompagnements=Sum("accompagnements")
         )
     }
-    communes_counts = defaultdict(int)
-    for row in lignes.values("commune__code_insee", "commune__nom").annotate(n=Sum("accompagnements")):
-        key = (row["commune__code_insee"] or "", row["commune__nom"] or figures.SANS_COMMUNE)
-        communes_counts[key] += row["n"]
     return figures.build(
         du,
         au,
@@ -392,7 +550,7 @@ def statistiques(du, au, *, filtre=None, conseillers=None, structures=None, comm
         people=people,
         months=months,
         thematiques=par_thematique,
-        communes=dict(communes_counts),
+        communes=_communes(du, au, thematique=thematique, premieres=communes_detaillees, **filtres),
     )
 
 

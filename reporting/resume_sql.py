@@ -6,27 +6,43 @@ through here on PostgreSQL.
 The live activities to count are copied once into a temporary table, with their grain (month, commune counted), their
 accompaniments' counts and their thématiques; the three statements then aggregate it (joined to the thématique
 rows for the summary by thématique, to the followed people for theirs).
+
+- ``inserer(activites)`` writes the rows of whole slices (the caller deleted the ones they replace).
+- ``ajouter(limit)`` adds the figures of the activities created since the last update (``ResumeAjout``) to the rows
+  they fall in (``INSERT … ON CONFLICT DO UPDATE`` adding each measure), the rows by département included: a day of
+  new activities costs what its own rows cost, not what their months hold.
+- ``cumuler(mois, departements)`` recomputes the rows by département of a month from the summaries (plain SQL, for
+  every database).
 """
 
 import re
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import F
+from django.db.models.expressions import RawSQL
 
 from accompagnements import choices as c
-from accompagnements.models import Accompagnement, ActiviteThematique
+from accompagnements.models import Accompagnement, Activite, ActiviteThematique
+from structures.models import Commune
 
 from .models import (
+    COLONNES,
     MESURES_ACCOMPAGNEMENTS,
     MESURES_ACTIVITES,
     ResumeActivite,
+    ResumeAjout,
     ResumeBeneficiaire,
+    ResumeDepartement,
+    ResumeDepartementThematique,
     ResumeThematique,
     avec,
     colonne,
 )
 
 FAITS = "resume_faits"
+LOT = "resume_lot"
 GRAIN = ("mois", "structure_id", "conseiller_id", "commune_id", "type")
 
 
@@ -68,21 +84,41 @@ def _tables():
             ResumeActivite,
             ResumeThematique,
             ResumeBeneficiaire,
+            ResumeDepartement,
+            ResumeDepartementThematique,
+            ResumeAjout,
             Accompagnement,
             ActiviteThematique,
+            Commune,
         )
     }
 
 
-def _mesures_par_tranche(table, *, par_thematique):
+def _contrainte(model):
+    return model._meta.constraints[0].name
+
+
+def _ajoutant(table, model, colonnes):
+    """The ON CONFLICT clause adding the new figures to a summary row that exists."""
+    ajouts = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in colonnes)
+    return f" on conflict on constraint {_contrainte(model)} do update set {ajouts}"
+
+
+def _mesures_par_tranche(table, *, par_thematique, par_departement=False, ajout=False):
     """INSERT of the measures of every slice (and thématique): the activities' measures aggregated from the facts,
-    the accompaniments' added up from each fact's own counts."""
+    the accompaniments' added up from each fact's own counts. ``par_departement``: by month × département × type
+    (the rows of ``ResumeDepartement``); ``ajout``: added to the rows that exist."""
     tables = _tables()
-    cle = [f"f.{name}" for name in GRAIN]
-    jointure = ""
-    colonnes = list(GRAIN)
+    if par_departement:
+        cle = ["f.mois", "coalesce(d.departement, '')", "f.type"]
+        colonnes = ["mois", "departement", "type"]
+        jointure = f" left join {tables[Commune]} d on d.id = f.commune_id"
+    else:
+        cle = [f"f.{name}" for name in GRAIN]
+        colonnes = list(GRAIN)
+        jointure = ""
     if par_thematique:
-        jointure = f" join {tables[ActiviteThematique]} t on t.activite_id = f.id"
+        jointure += f" join {tables[ActiviteThematique]} t on t.activite_id = f.id"
         cle.append("t.thematique")
         colonnes.append("thematique")
     par_activite = _mesures_activites()
@@ -94,13 +130,17 @@ def _mesures_par_tranche(table, *, par_thematique):
     for code, _label in c.THEMATIQUES:
         valeurs.append(f"count(*) filter (where {_code(code)} = any(f.th))")
         mesures.append(avec(code))
-    return (
+    sql = (
         f"insert into {table} ({', '.join([*colonnes, *mesures])}) "
         f"select {', '.join(valeurs)} from {FAITS} f{jointure} group by {', '.join(cle)}"
     )
+    if ajout:
+        model = {tables[m]: m for m in tables}[table]
+        sql += _ajoutant(table, model, mesures)
+    return sql
 
 
-def _beneficiaires():
+def _beneficiaires(*, ajout=False):
     tables = _tables()
     grain = ", ".join(f"f.{name}" for name in GRAIN)
     # An activity without thématique rows still counts its people, under no thématique ('').
@@ -110,6 +150,7 @@ def _beneficiaires():
         f"join {tables[Accompagnement]} x on x.activite_id = f.id and x.beneficiaire_id is not null "
         f"left join {tables[ActiviteThematique]} t on t.activite_id = f.id "
         "where f.suivis > 0"  # the few activities with a followed person (5 % at national scale)
+        + (f" on conflict on constraint {_contrainte(ResumeBeneficiaire)} do nothing" if ajout else "")
     )
 
 
@@ -133,25 +174,177 @@ def _faits(activites):
     )
 
 
+def _preparer(cursor):
+    # The facts of a slice are a small part of the tables: they are joined to their accompaniments and thématiques
+    # through the foreign-key indexes. A merge join would read those indexes from their start, a hash join whole
+    # tables; the aggregates get the memory to stay off disk.
+    cursor.execute("set local enable_mergejoin = off")
+    cursor.execute("set local enable_hashjoin = off")
+    cursor.execute(f"set local work_mem = '{int(settings.RESUMES_WORK_MEM_MO)}MB'")
+    cursor.execute(f"drop table if exists {FAITS}")
+
+
+def _terminer(cursor):
+    cursor.execute(f"drop table {FAITS}")
+    for parametre in ("enable_mergejoin", "enable_hashjoin", "work_mem"):
+        cursor.execute(f"reset {parametre}")
+
+
 def inserer(activites):
     """Insert the summary rows of the live ``activites`` (a queryset), in the current transaction; the caller has
-    deleted the rows they replace. Returns the number of ``ResumeActivite`` rows written."""
+    deleted the rows they replace. The activities counted leave the queue of additions (``ResumeAjout``): their
+    figures are in. Returns the number of ``ResumeActivite`` rows written."""
     tables = _tables()
     with connection.cursor() as cursor:
-        # The facts of a slice are a small part of the tables: they are joined to their accompaniments and
-        # thématiques through the foreign-key indexes. A merge join would read those indexes from their start, a
-        # hash join whole tables; the aggregates get the memory to stay off disk.
-        cursor.execute("set local enable_mergejoin = off")
-        cursor.execute("set local enable_hashjoin = off")
-        cursor.execute(f"set local work_mem = '{int(settings.RESUMES_WORK_MEM_MO)}MB'")
-        cursor.execute(f"drop table if exists {FAITS}")
+        _preparer(cursor)
         cursor.execute(*_faits(activites))
         cursor.execute(f"analyze {FAITS}")
         cursor.execute(_mesures_par_tranche(tables[ResumeActivite], par_thematique=False))
         lignes = cursor.rowcount
         cursor.execute(_mesures_par_tranche(tables[ResumeThematique], par_thematique=True))
         cursor.execute(_beneficiaires())
-        cursor.execute(f"drop table {FAITS}")
-        for parametre in ("enable_mergejoin", "enable_hashjoin", "work_mem"):
-            cursor.execute(f"reset {parametre}")
+        cursor.execute(f"delete from {tables[ResumeAjout]} where activite_id in (select id from {FAITS})")
+        _terminer(cursor)
     return lignes
+
+
+def ajouter(limit):
+    """Add to the summaries the figures of at most ``limit`` activities created since the last update (the oldest
+    first), and take them off the queue, in the current transaction (the caller holds the update lock). Returns how
+    many were taken (a deleted activity is taken and adds nothing)."""
+    tables = _tables()
+    queue = tables[ResumeAjout]
+    with connection.cursor() as cursor:
+        cursor.execute(f"drop table if exists {LOT}")
+        cursor.execute(
+            f"create temporary table {LOT} on commit drop as "
+            f"select activite_id from {queue} order by activite_id limit %s",
+            [int(limit)],
+        )
+        cursor.execute(f"delete from {queue} where activite_id in (select activite_id from {LOT})")
+        n = cursor.rowcount
+        if n:
+            _preparer(cursor)
+            # A constant table name, no input: the activities of the batch.
+            lot = Activite.objects.filter(pk__in=RawSQL(f"select activite_id from {LOT}", []))  # noqa: S611
+            cursor.execute(*_faits(lot))
+            cursor.execute(f"analyze {FAITS}")
+            for table, par_thematique, par_departement in (
+                (tables[ResumeActivite], False, False),
+                (tables[ResumeThematique], True, False),
+                (tables[ResumeDepartement], False, True),
+                (tables[ResumeDepartementThematique], True, True),
+            ):
+                cursor.execute(
+                    _mesures_par_tranche(
+                        table, par_thematique=par_thematique, par_departement=par_departement, ajout=True
+                    )
+                )
+            cursor.execute(_beneficiaires(ajout=True))
+            _terminer(cursor)
+        cursor.execute(f"drop table {LOT}")
+    return n
+
+
+def cumuler(mois, departements=None):
+    """Recompute the rows by département (``ResumeDepartement``, ``ResumeDepartementThematique``) of the month
+    ``mois`` from the summaries: all of them, or those of ``departements`` ('' for the activities without
+    commune). Plain SQL, for every database; in the current transaction."""
+    tables = _tables()
+    sommes = ", ".join(f"sum(r.{name})" for name in COLONNES)
+    for source, cible, extra in (
+        (tables[ResumeActivite], ResumeDepartement, []),
+        (tables[ResumeThematique], ResumeDepartementThematique, ["thematique"]),
+    ):
+        departement = "coalesce(d.departement, '')"
+        condition, params = "r.mois = %s", [mois]
+        suppression, params_suppression = "mois = %s", [mois]
+        if departements is not None:
+            liste = ", ".join(["%s"] * len(departements))
+            condition += f" and {departement} in ({liste})"
+            suppression += f" and departement in ({liste})"
+            params += list(departements)
+            params_suppression += list(departements)
+        colonnes = ", ".join(["mois", "departement", "type", *extra, *COLONNES])
+        cle = ", ".join(["r.mois", departement, "r.type", *(f"r.{name}" for name in extra)])
+        with connection.cursor() as cursor:
+            cursor.execute(f"delete from {cible._meta.db_table} where {suppression}", params_suppression)
+            cursor.execute(
+                f"insert into {cible._meta.db_table} ({colonnes}) select {cle}, {sommes} from {source} r "
+                f"left join {tables[Commune]} d on d.id = r.commune_id where {condition} group by {cle}",
+                params,
+            )
+
+
+def _cumuls(lignes_activites, lignes_thematiques):
+    """[(target table, key columns, SELECT of the rows' sums by month × département × type (× thématique), params)]
+    for the summary rows of the two querysets."""
+    communes = _tables()[Commune]
+    sommes = ", ".join(f"sum(r.{name}) as {name}" for name in COLONNES)
+    cumuls = []
+    for lignes, cible, extra in (
+        (lignes_activites, ResumeDepartement, []),
+        (lignes_thematiques, ResumeDepartementThematique, ["thematique"]),
+    ):
+        colonnes = lignes.order_by().values("mois", "type", *extra, *COLONNES, commune_pk=F("commune"))
+        sql, params = colonnes.query.sql_with_params()
+        cle = ["r.mois", "coalesce(d.departement, '') as departement", "r.type", *(f"r.{name}" for name in extra)]
+        groupe = ["r.mois", "coalesce(d.departement, '')", "r.type", *(f"r.{name}" for name in extra)]
+        select = (
+            f"select {', '.join(cle)}, {sommes} from ({sql}) r left join {communes} d on d.id = r.commune_pk "
+            f"group by {', '.join(groupe)}"
+        )
+        cumuls.append((cible, ["mois", "departement", "type", *extra], select, params))
+    return cumuls
+
+
+def retrancher(lignes_activites, lignes_thematiques):
+    """Take the figures of these summary rows (about to be replaced) off the rows by département (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        for cible, cle, select, params in _cumuls(lignes_activites, lignes_thematiques):
+            table = cible._meta.db_table
+            moins = ", ".join(f"{name} = t.{name} - s.{name}" for name in COLONNES)
+            egal = " and ".join(f"t.{name} = s.{name}" for name in cle)
+            cursor.execute(f"update {table} t set {moins} from ({select}) s where {egal}", params)
+
+
+def reporter(lignes_activites, lignes_thematiques, mois):
+    """Add the figures of these summary rows (just written) to the rows by département, then drop the rows by
+    département of the months ``mois`` left with no activity (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        for cible, cle, select, params in _cumuls(lignes_activites, lignes_thematiques):
+            table = cible._meta.db_table
+            colonnes = ", ".join([*cle, *COLONNES])
+            cursor.execute(
+                f"insert into {table} ({colonnes}) select * from ({select}) s" + _ajoutant(table, cible, COLONNES),
+                params,
+            )
+            liste = ", ".join(["%s"] * len(mois))
+            cursor.execute(f"delete from {table} where mois in ({liste}) and activites = 0", list(mois))
+
+
+def nommer_communes(par_commune, premieres=None):
+    """(code INSEE, name, n) of each row of ``par_commune`` (a queryset of summary rows as ``{commune_pk, n}``),
+    named in the same query (None for the row without commune). With ``premieres``: only the communes with the
+    most, then the others as one row ``("autres", how many, their sum)``."""
+    try:
+        sql, params = par_commune.query.sql_with_params()
+    except EmptyResultSet:  # filtered on an empty list of communes
+        return []
+    communes = _tables()[Commune]
+    if premieres is None:
+        requete = f"select c.code_insee, c.nom, s.n from ({sql}) s left join {communes} c on c.id = s.commune_pk"
+    else:
+        requete = (
+            f"with s as ({sql}), classees as (select commune_pk, n, row_number() over (order by n desc, commune_pk) "
+            "as rang from s where commune_pk is not null) "
+            f"select c.code_insee, c.nom, k.n from classees k join {communes} c on c.id = k.commune_pk "
+            "where k.rang <= %s "
+            "union all select null, null, n from s where commune_pk is null "
+            "union all select 'autres', cast(count(*) as text), cast(sum(n) as bigint) from classees where rang > %s "
+            "having count(*) > 0"
+        )
+        params = (*params, int(premieres), int(premieres))
+    with connection.cursor() as cursor:
+        cursor.execute(requete, params)
+        return cursor.fetchall()

@@ -1,5 +1,8 @@
-"""Every change to an activity or to one of its accompaniments marks its (month, conseiller) summary slice to update,
-in the transaction of the change (``reporting.resume.marquer``). An activity moved to another month marks both.
+"""A new activity is queued for its figures to be added to the summaries (``reporting.resume.ajouter``); every other
+change to an activity or to one of its accompaniments marks its (month, conseiller) summary slice to recompute
+(``reporting.resume.marquer``), both in the transaction of the change. An activity moved to another month marks
+both. The accompaniments of a new activity are written in bulk, with no signal: the activity's figures are read
+after commit, with them.
 
 Thématique rows are written with their activity (``accompagnements.services``), whose save marks the slice."""
 
@@ -19,8 +22,11 @@ def _remember_slice(sender, instance, **kwargs):
 
 @receiver(post_save, sender=Activite)
 @receiver(post_delete, sender=Activite)
-def _activite_changed(sender, instance, **kwargs):
-    resume.marquer(instance.conseiller_id, instance.date)
+def _activite_changed(sender, instance, created=False, **kwargs):
+    if created:
+        resume.ajouter(instance.pk)
+    else:
+        resume.marquer(instance.conseiller_id, instance.date)
     origine = getattr(instance, "_tranche_resume", (None, None))
     if origine[1] is not None and origine != (instance.conseiller_id, instance.date):
         resume.marquer(*origine)

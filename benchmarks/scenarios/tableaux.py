@@ -76,8 +76,31 @@ def reconstruire(resultat):
     return ResumeActivite.objects.count()
 
 
+# Corrections in a day, as a share of the day's new activities (an activity corrected after it was recorded).
+PART_CORRIGEE = 0.01
+
+
+def _totaux(mois):
+    from django.db.models import Sum
+
+    from reporting.models import ResumeActivite, ResumeBeneficiaire, ResumeDepartement, ResumeDepartementThematique
+
+    mesures = {name: Sum(name) for name in ("activites", "accompagnements", "duree", "nouveaux", "avec_email")}
+    return (
+        ResumeActivite.objects.filter(mois=mois).aggregate(**mesures),
+        ResumeDepartement.objects.filter(mois=mois).aggregate(**mesures),
+        ResumeDepartementThematique.objects.filter(mois=mois).aggregate(**mesures),
+        ResumeBeneficiaire.objects.filter(mois=mois).count(),
+    )
+
+
 def journee(resultat):
-    """One day's changes: every (month, conseiller) slice of the last day's activities marked, then updated."""
+    """One day of the programme: the last day's activities arrive as new ones (queued, as the form, the API and the
+    import queue them), then 1 % of them are corrected (their slices marked); the update task takes both. The
+    month is first summarised without that day (not timed), and its totals are checked against the full month's
+    afterwards."""
+    from django.db import connection, transaction
+
     from accompagnements.models import Activite
     from reporting import resume
     from reporting.models import ResumeAMettreAJour
@@ -86,13 +109,17 @@ def journee(resultat):
     if avant:  # e.g. left by a migration that marks every slice: they would be counted in the day's figure
         resultat.noter(f"{nombre(avant)} tranches étaient déjà marquées : la mesure de la journée les inclut.")
     jour = Activite.objects.aggregate(d=Max("date"))["d"]
+    mois = jour.replace(day=1)
+    attendu = _totaux(mois)
+    with transaction.atomic():
+        resume._reconstruire_mois(mois, jusqu_au=jour)
     du_jour = Activite.objects.filter(date=jour)
-    conseillers = list(du_jour.order_by().values_list("conseiller_id", flat=True).distinct())
-    ResumeAMettreAJour.objects.bulk_create(
-        [ResumeAMettreAJour(mois=jour.replace(day=1), conseiller_id=pk) for pk in conseillers],
-        ignore_conflicts=True,
-    )
-    recalculees = Activite.objects.filter(conseiller__in=conseillers, date__gte=jour.replace(day=1), date__lte=jour)
+    table = resume.ResumeAjout._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"insert into {table} (activite_id) select id from {Activite._meta.db_table} where date = %s", [jour]
+        )
+    nouvelles = du_jour.count()
 
     def passer():
         total = 0
@@ -100,13 +127,40 @@ def journee(resultat):
             total += n
         return total
 
-    tranches, secondes = _chrono(passer)
+    _pris, secondes = _chrono(passer)
+    obtenu = _totaux(mois)
+    juste = obtenu == attendu
     resultat.ajouter(
-        f"Mise à jour d'une journée ({nombre(du_jour.count())} activités du {jour:%d/%m/%Y}, {nombre(tranches)} "
-        f"tranches conseiller × mois, {nombre(recalculees.count())} activités recalculées)",
-        f"{secondes:.1f} s",
+        f"Mise à jour d'une journée : {nombre(nouvelles)} activités nouvelles du {jour:%d/%m/%Y} ajoutées aux résumés",
+        f"{secondes * 1000:.0f} ms",
         "< 1 s",
-        secondes < 1,
+        secondes < 1 and juste,
+    )
+    corrigees = list(
+        du_jour.order_by("?").values_list("conseiller_id", "date")[: max(1, int(nouvelles * PART_CORRIGEE))]
+    )
+    ResumeAMettreAJour.objects.bulk_create(
+        [ResumeAMettreAJour(mois=date.replace(day=1), conseiller_id=pk) for pk, date in corrigees],
+        ignore_conflicts=True,
+    )
+    tranches, secondes_corrections = _chrono(passer)
+    resultat.ajouter(
+        f"Mise à jour d'une journée : {nombre(len(corrigees))} activités corrigées ({PART_CORRIGEE:.0%}), "
+        f"{nombre(tranches)} tranches conseiller × mois recalculées",
+        f"{secondes_corrections * 1000:.0f} ms",
+        "< 1 s",
+        secondes_corrections < 1 and _totaux(mois) == attendu,
+    )
+    resultat.ajouter(
+        "Mise à jour d'une journée, en tout (ajouts et corrections)",
+        f"{(secondes + secondes_corrections) * 1000:.0f} ms",
+        "< 1 s",
+        secondes + secondes_corrections < 1,
+    )
+    resultat.noter(
+        "Totaux du mois après la mise à jour (activités, accompagnements, durée, nouveaux, thématique « email », "
+        "bénéficiaires suivis ; résumés détaillés et par département) : "
+        + ("identiques à ceux de la reconstruction du mois entier." if juste else f"DIFFÉRENTS : {obtenu} ≠ {attendu}.")
     )
 
 
@@ -159,6 +213,7 @@ def _jeton():
 def lectures(resultat):
     from accompagnements.models import Activite
     from partenaires.services import client_revoke
+    from sicoval_numerique.memoire import figer
 
     statiques()
     departement = (
@@ -176,6 +231,10 @@ def lectures(resultat):
     partenaire, token = _jeton()
     api = Client(HTTP_HOST="127.0.0.1")
     entetes = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    # What a gunicorn worker does once it has loaded the application (gunicorn.conf.py).
+    resultat.noter(
+        f"Objets figés hors du ramasse-miettes après le chargement, comme dans un worker : {nombre(figer())}."
+    )
     try:
         with sans_publication():
             _mesurer(resultat, "Tableau de bord, nation (12 derniers mois)", navigateur, TABLEAU)

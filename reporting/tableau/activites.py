@@ -37,6 +37,8 @@ from .perimetre import Perimetre, jour_de_fin
 PERSONNES_ACTIVITES = {"accompagnements", "activites", "individuels", "nouveaux", "deja_accompagnes"}
 GROUPES_ACTIVITES = {"nouveaux": "nouveaux", "deja_accompagnes": "nouveaux"}
 MASQUES_ENSEMBLE = {"individuels", "activites"}
+# The communes a dashboard details (the Sicoval's 36 and its neighbours fit; the nation's thousands do not).
+COMMUNES_AFFICHEES = 50
 
 
 def _cartes_activites(stats, public):
@@ -116,12 +118,32 @@ def _figure_nouveaux(n):
     )
 
 
+def _premieres_communes(figure):
+    """The ``COMMUNES_AFFICHEES`` communes with the most accompaniments, then the others as one row, then the
+    activities without commune: a national dashboard counts thousands of communes (``resume.statistiques`` sums
+    the others already, in the row ``resume.AUTRES``)."""
+    sans = [ligne for ligne in figure.lignes if ligne.code == "sans"]
+    deja = [ligne for ligne in figure.lignes if ligne.code == resume.AUTRES]
+    communes = [ligne for ligne in figure.lignes if ligne.code not in ("sans", resume.AUTRES)]
+    premieres, autres = communes[:COMMUNES_AFFICHEES], communes[COMMUNES_AFFICHEES:]
+    if deja and not autres:
+        premieres += deja
+    elif autres:
+        # A hidden count stays hidden in the sum of the others.
+        valeurs = [ligne.value for ligne in autres]
+        total = None if None in valeurs else sum(valeurs)
+        part = 100 * total / figure.base if total is not None and figure.base else None
+        premieres.append(Ligne("autres", f"Autres communes ({len(autres)})", total, part))
+    return premieres + sans
+
+
 def _figure_communes(figure):
     """Accompaniments per commune, with the rate per 1,000 inhabitants of the commune (one query)."""
-    codes = [ligne.code for ligne in figure.lignes]
+    lignes_affichees = _premieres_communes(figure)
+    codes = [ligne.code for ligne in lignes_affichees]
     populations = dict(Commune.objects.filter(code_insee__in=codes).values_list("code_insee", "population"))
     lignes = []
-    for ligne in figure.lignes:
+    for ligne in lignes_affichees:
         population = populations.get(ligne.code)
         extras = {
             "population": population,
@@ -136,13 +158,22 @@ def _figure_communes(figure):
             Colonne("Habitants", "population"),
             Colonne("Pour 1 000 habitants", "pour_mille", DECIMAL),
         ],
-        how=f"{figure.how} La colonne « Pour 1 000 habitants » rapporte les accompagnements à la population légale "
+        how=f"{figure.how} Les {COMMUNES_AFFICHEES} communes qui comptent le plus d'accompagnements sont détaillées, "
+        "les autres regroupées sur une ligne (l'API des statistiques et l'export des activités les donnent toutes). "
+        "La colonne « Pour 1 000 habitants » rapporte les accompagnements à la population légale "
         "de la commune (vide pour les activités sans commune et les communes dont la population n'est pas connue).",
     )
 
 
 def section_accompagnements(du, au, perimetre):
-    stats = resume.statistiques(du, au, structures=perimetre.structures, communes=perimetre.communes)
+    stats = resume.statistiques(
+        du,
+        au,
+        structures=perimetre.structures,
+        communes=None if perimetre.departement else perimetre.communes,
+        departement=perimetre.departement,
+        communes_detaillees=COMMUNES_AFFICHEES,
+    )
     public = perimetre.public
     figures = [
         # Outside staff and référent views, a month's activities could give back a hidden count of people.

@@ -30,6 +30,9 @@ class Perimetre:
     financeurs: object = None
     structures_propres: tuple = ()
     libelle: str = "Tout le territoire"
+    # The département the scope is narrowed to (its communes are then ``communes``): the activity figures read it
+    # from the summaries by département.
+    departement: str | None = None
 
     def restreint(self, *, structure=None, commune=None, departement=None):
         """The same scope narrowed to one structure (404 when it is outside the scope), one département (the
@@ -42,6 +45,7 @@ class Perimetre:
         if departement is not None and commune is None:
             perimetre = replace(
                 perimetre,
+                departement=departement,
                 communes=Commune.objects.filter(departement=departement).values_list("pk", flat=True),
                 libelle=f"{perimetre.libelle}, département : {departement}",
             )

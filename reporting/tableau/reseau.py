@@ -28,6 +28,9 @@ from .elements import (
 )
 from .perimetre import dans, entre, jour_de_fin
 
+# The structures the posts table details (a national scope counts thousands).
+STRUCTURES_AFFICHEES = 50
+
 
 # --- Posts ---------------------------------------------------------------------------------------------------------
 def section_postes(du, au, perimetre, *, today):
@@ -66,8 +69,11 @@ def section_postes(du, au, perimetre, *, today):
         "postes accordés. Un poste compte pour la structure à laquelle il était rattaché ce jour-là.",
     )
     lignes = []
-    for pk, row in sorted(by_structure.items(), key=lambda item: noms.get(item[0], "").lower()):
-        if not row["granted"]:
+    accordes = {pk: row for pk, row in by_structure.items() if row["granted"]}
+    # A national scope counts thousands of structures: the table details those with the most posts.
+    detaillees = set(sorted(accordes, key=lambda pk: (-accordes[pk]["granted"], pk))[:STRUCTURES_AFFICHEES])
+    for pk, row in sorted(accordes.items(), key=lambda item: noms.get(item[0], "").lower()):
+        if pk not in detaillees:
             continue
         rate = row["occupancy_rate"]
         lignes.append(
@@ -79,6 +85,21 @@ def section_postes(du, au, perimetre, *, today):
                     "occupes": row["occupied"],
                     "vacants": row["vacant"],
                     "taux": None if rate is None else float(rate) * 100,
+                },
+            )
+        )
+    autres = [row for pk, row in accordes.items() if pk not in detaillees]
+    if autres:
+        granted, occupied = sum(row["granted"] for row in autres), sum(row["occupied"] for row in autres)
+        lignes.append(
+            LigneTableau(
+                "autres",
+                f"Autres structures ({len(autres)})",
+                granted,
+                extras={
+                    "occupes": occupied,
+                    "vacants": sum(row["vacant"] for row in autres),
+                    "taux": 100 * occupied / granted,
                 },
             )
         )
@@ -96,7 +117,9 @@ def section_postes(du, au, perimetre, *, today):
             Colonne("Taux d'occupation", "taux", POURCENT),
         ],
         how=f"Pour chaque structure, ses postes accordés {le} (un poste compte pour la structure à laquelle il était "
-        "rattaché ce jour-là), occupés et vacants ; le taux d'occupation est occupés ÷ accordés.",
+        "rattaché ce jour-là), occupés et vacants ; le taux d'occupation est occupés ÷ accordés. Au-delà de "
+        f"{STRUCTURES_AFFICHEES} structures, les {STRUCTURES_AFFICHEES} qui ont le plus de postes sont détaillées, "
+        "les autres regroupées sur une ligne.",
     )
     return Section("postes", "Postes de conseillers", cartes, [etat, par_structure])
 

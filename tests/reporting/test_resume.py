@@ -16,7 +16,14 @@ from accompagnements import statistiques as figures
 from accompagnements.models import Accompagnement, Activite, Beneficiaire
 from accounts.models import Role
 from reporting import resume
-from reporting.models import ResumeActivite, ResumeAMettreAJour, ResumeThematique
+from reporting.models import (
+    ResumeActivite,
+    ResumeAjout,
+    ResumeAMettreAJour,
+    ResumeDepartement,
+    ResumeDepartementThematique,
+    ResumeThematique,
+)
 from tests import factories
 
 D = datetime.date
@@ -82,7 +89,8 @@ def _random_log(seed):
     (some to another month), some deleted; with followed people met several times."""
     rng = random.Random(seed)
     structures = [factories.StructureFactory(), factories.StructureFactory()]
-    communes = [factories.CommuneFactory() for _ in range(3)]
+    # Two communes of Haute-Garonne, one of the Tarn: the figures of a département and of the nation differ.
+    communes = [factories.CommuneFactory(), factories.CommuneFactory(), factories.CommuneFactory(departement="81")]
     lieux = [factories.LieuFactory(structure=structures[0])]
     conseillers = [_conseiller(structures[0]), _conseiller(structures[0]), _conseiller(structures[1])]
     suivis = {
@@ -142,6 +150,8 @@ def _raw(du, au, **filtres):
         activites = activites.filter(structure__in=filtres["structures"])
     if "communes" in filtres:
         activites = activites.filter(commune__in=filtres["communes"]).exclude(type_lieu=c.A_DISTANCE)
+    if "departement" in filtres:
+        activites = activites.filter(commune__departement=filtres["departement"]).exclude(type_lieu=c.A_DISTANCE)
     if "thematique" in filtres:
         activites = activites.filter(thematiques_rows__thematique=filtres["thematique"])
     if "type" in filtres:
@@ -164,6 +174,12 @@ def test_summaries_give_the_figures_of_the_facts_for_every_filter(db, seed):
         {"thematique": c.AIDE_DEMARCHES},
         {"type": c.COLLECTIF},
         {"type": c.INDIVIDUEL, "conseillers": [other.pk]},
+        # Without conseiller, structure or commune: read from the rows by département.
+        {"departement": "31"},
+        {"departement": "81", "thematique": "email"},
+        {"departement": "31", "type": c.COLLECTIF},
+        {"departement": "81", "structures": [log["structures"][0].pk]},
+        {"thematique": "email", "type": c.INDIVIDUEL},
     ]
     for du, au in [(D(2025, 1, 1), D(2025, 12, 31)), (D(2025, 3, 1), D(2025, 4, 30)), (D(2025, 2, 1), D(2025, 2, 28))]:
         for filtres in cases:
@@ -199,6 +215,82 @@ def test_postgresql_writes_the_same_summary_rows_as_the_python_computation(servi
     for model in resume.MODELES:
         assert _rows(model) == _rows(model, attendu[model]), model.__name__
         assert model.objects.exists(), model.__name__
+
+
+def _toutes_les_lignes():
+    return {model: _rows(model) for model in (*resume.MODELES, *resume.CUMULS)}
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_the_update_writes_the_rows_a_rebuild_writes(db, seed):
+    """New activities are added to the rows (on PostgreSQL), changed ones have their slices recomputed, in any mix
+    (created then corrected, moved or deleted before the update): row for row, every summary table and the rows
+    by département hold what a rebuild from the facts writes; no activity is counted twice."""
+    _random_log(seed)
+    assert ResumeAjout.objects.exists() and ResumeAMettreAJour.objects.exists()
+    resume.mettre_a_jour()
+    assert not ResumeAjout.objects.exists() and not ResumeAMettreAJour.objects.exists()
+    apres_mise_a_jour = _toutes_les_lignes()
+    resume.reconstruire()
+    assert _toutes_les_lignes() == apres_mise_a_jour
+    # More activities on rows that exist (their figures are added) and on new rows, after the first update.
+    log = _random_log(seed + 100)
+    resume.mettre_a_jour()
+    apres_mise_a_jour = _toutes_les_lignes()
+    resume.reconstruire()
+    assert _toutes_les_lignes() == apres_mise_a_jour
+    assert all(apres_mise_a_jour.values())
+    assert log
+
+
+def test_a_slice_recomputed_takes_its_new_activities_off_the_queue(db):
+    """A new activity whose slice is recomputed (here, corrected before the update ran) is counted by the
+    recomputation only."""
+    structure = factories.StructureFactory()
+    conseiller = _conseiller(structure)
+    data = {
+        "type": c.INDIVIDUEL,
+        "date": D(2025, 5, 10),
+        "duree": 30,
+        "type_lieu": c.DOMICILE,
+        "commune": structure.commune,
+        "thematiques": ["email"],
+        "materiel": ["ordinateur"],
+        "autonomie": "autonome",
+    }
+    activite = services.activite_create(by=conseiller.user, data=data)
+    services.activite_create(by=conseiller.user, data=data)
+    services.activite_update(activite=activite, by=conseiller.user, data={**data, "duree": 45})
+    assert ResumeAjout.objects.count() == 2 and ResumeAMettreAJour.objects.count() == 1
+    resume.mettre_a_jour()
+    assert not ResumeAjout.objects.exists()
+    chiffres = resume.statistiques(D(2025, 5, 1), D(2025, 5, 31)).chiffres
+    assert (chiffres["activites"], chiffres["duree"]) == (2, 75)
+    departement = resume.statistiques(D(2025, 5, 1), D(2025, 5, 31), departement=structure.commune.departement)
+    assert (departement.chiffres["activites"], departement.chiffres["duree"]) == (2, 75)
+
+
+def test_an_activity_moved_to_another_departement_leaves_no_empty_row_behind(db):
+    structure = factories.StructureFactory()
+    conseiller = _conseiller(structure)
+    albi = factories.CommuneFactory(code_insee="81004", nom="Albi", departement="81")
+    data = {
+        "type": c.INDIVIDUEL,
+        "date": D(2025, 5, 10),
+        "duree": 30,
+        "type_lieu": c.DOMICILE,
+        "commune": albi,
+        "thematiques": ["email"],
+        "materiel": ["ordinateur"],
+        "autonomie": "autonome",
+    }
+    activite = services.activite_create(by=conseiller.user, data=data)
+    resume.mettre_a_jour()
+    assert list(ResumeDepartement.objects.values_list("departement", "activites")) == [("81", 1)]
+    services.activite_update(activite=activite, by=conseiller.user, data={**data, "commune": structure.commune})
+    resume.mettre_a_jour()
+    assert list(ResumeDepartement.objects.values_list("departement", "activites")) == [("31", 1)]
+    assert list(ResumeDepartementThematique.objects.values_list("departement", "thematique")) == [("31", "email")]
 
 
 def test_the_visibility_filter_of_the_pages_applies_to_the_summaries(db):
@@ -241,7 +333,7 @@ def test_summary_is_at_least_ten_times_coarser_than_the_facts(db):
     assert ResumeThematique.objects.count() * 10 <= Activite.objects.count()
 
 
-def test_a_change_marks_its_slice_and_the_update_recomputes_only_marked_slices(db):
+def test_a_new_activity_is_added_a_change_marks_its_slice_and_the_update_takes_both(db):
     structure = factories.StructureFactory()
     conseiller = _conseiller(structure)
     data = {
@@ -255,8 +347,11 @@ def test_a_change_marks_its_slice_and_the_update_recomputes_only_marked_slices(d
         "autonomie": "autonome",
     }
     activite = services.activite_create(by=conseiller.user, data=data)
-    assert list(ResumeAMettreAJour.objects.values_list("mois", "conseiller")) == [(D(2025, 5, 1), conseiller.pk)]
+    # A new activity is queued for its figures to be added; a change to it marks its slice.
+    assert list(ResumeAjout.objects.values_list("activite", flat=True)) == [activite.pk]
+    assert not ResumeAMettreAJour.objects.exists()
     assert resume.mettre_a_jour() == 1
+    assert not ResumeAjout.objects.exists()
     assert resume.statistiques(D(2025, 5, 1), D(2025, 5, 31)).chiffres["activites"] == 1
     # Moved to June: both months are recomputed.
     services.activite_update(activite=activite, by=conseiller.user, data={**data, "date": D(2025, 6, 3)})

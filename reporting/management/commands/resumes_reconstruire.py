@@ -28,6 +28,7 @@ class Command(BaseCommand):
             raise CommandError("Le premier mois doit précéder le dernier.")
         started = time.monotonic()
         mois, lignes = resume.reconstruire(du, au)
+        resume.entretenir()
         self.stdout.write(
             f"{mois} mois reconstruit(s), {lignes} ligne(s) de résumé, en {time.monotonic() - started:.1f} s."
         )
