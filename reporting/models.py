@@ -67,9 +67,15 @@ def colonne(attribut, code):
 class Tranche(models.Model):
     """The grain every summary shares."""
 
+    # No index of its own on each foreign key: the models' composite indexes serve the readings, and every index
+    # is written again for each row the update task adds to (a day of national activity updates tens of thousands).
     mois = models.DateField("mois", help_text="Le premier jour du mois.")
-    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="+", verbose_name="structure")
-    conseiller = models.ForeignKey(Conseiller, on_delete=models.CASCADE, related_name="+", verbose_name="conseiller")
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="+", verbose_name="structure", db_index=False
+    )
+    conseiller = models.ForeignKey(
+        Conseiller, on_delete=models.CASCADE, related_name="+", verbose_name="conseiller", db_index=False
+    )
     commune = models.ForeignKey(
         Commune,
         on_delete=models.CASCADE,
@@ -78,6 +84,7 @@ class Tranche(models.Model):
         related_name="+",
         verbose_name="commune",
         help_text="Vide pour les activités à distance ou sans commune.",
+        db_index=False,
     )
     type = models.CharField("type", max_length=10, choices=c.TYPE_ACTIVITE)
 

@@ -78,6 +78,9 @@ def reconstruire(resultat):
 
 # Corrections in a day, as a share of the day's new activities (an activity corrected after it was recorded).
 PART_CORRIGEE = 0.01
+# The day's activities arrive over ten working hours; the first hour of minutes is measured one by one.
+MINUTES_OUVREES = 600
+MINUTES_MESUREES = 60
 
 
 def _totaux(mois):
@@ -157,6 +160,30 @@ def journee(resultat):
         "< 1 s",
         secondes + secondes_corrections < 1,
     )
+    # As the day really goes: about 20 new activities a minute over ten hours, each minute's taken by one run.
+    with transaction.atomic():
+        resume._reconstruire_mois(mois, jusqu_au=jour)
+    ids = list(du_jour.order_by("created_at", "pk").values_list("pk", flat=True))
+    par_minute = max(1, round(len(ids) / MINUTES_OUVREES))
+    durees = []
+    for debut in range(0, min(len(ids), par_minute * MINUTES_MESUREES), par_minute):
+        resume.ResumeAjout.objects.bulk_create(
+            [resume.ResumeAjout(activite_id=pk) for pk in ids[debut : debut + par_minute]]
+        )
+        _n, secondes_lot = _chrono(passer)
+        durees.append(secondes_lot * 1000)
+    resume.ResumeAjout.objects.bulk_create(
+        [resume.ResumeAjout(activite_id=pk) for pk in ids[par_minute * MINUTES_MESUREES :]], ignore_conflicts=True
+    )
+    passer()
+    par_lot = latences(durees)
+    resultat.ajouter(
+        f"Au fil de la journée : une mise à jour par minute de {nombre(par_minute)} activités nouvelles "
+        f"({len(durees)} minutes) : p50 / p95",
+        f"{ms(par_lot['p50'])} / {ms(par_lot['p95'])}",
+        "(information)",
+    )
+    juste = juste and _totaux(mois) == attendu
     resultat.noter(
         "Totaux du mois après la mise à jour (activités, accompagnements, durée, nouveaux, thématique « email », "
         "bénéficiaires suivis ; résumés détaillés et par département) : "
