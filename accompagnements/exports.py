@@ -152,7 +152,8 @@ def _fields(*, team, vendor):
         "accompagnements__tranche_age",
         "accompagnements__statut_social",
         "id_externe",
-        "uuid",
+        # Text from PostgreSQL: the export writes it as text (no UUID object built and formatted again per row).
+        Cast("uuid", output_field=TextField()) if vendor == "postgresql" else "uuid",
     )
     if team:
         extra = (
@@ -233,6 +234,39 @@ ROW_CELLS = (
 )
 TEAM_CELLS = ("Prénom du médiateur", "Nom du médiateur", "Rôle", "ID - Conum")
 OWN_CELLS = (BENEFICIAIRE, NOTES)
+# The cells whose text comes from people (forms, imports) or from reference data: the only ones a formula could start
+# (CSV injection). The others are dates, numbers, codes of the national vocabulary and the fixed labels below.
+TEXTE_LIBRE = frozenset(
+    (
+        "Nom du lieu",
+        "Adresse",
+        "Commune",
+        "Nom de l’atelier",
+        "Matériel numérique utilisé",
+        "Thématique(s) d’accompagnement",
+        "Nom de la démarche administrative",
+        "Commune du bénéficiaire",
+        "ID CRA",
+        "Prénom du médiateur",
+        "Nom du médiateur",
+        BENEFICIAIRE,
+        NOTES,
+    )
+)
+_LIBELLES_FIXES = (
+    *TYPE_LABELS.values(),
+    *TYPE_LIEU_LABELS.values(),
+    *REDIRECTION_LABELS.values(),
+    *GENRE_LABELS.values(),
+    *TRANCHE_AGE_LABELS.values(),
+    *STATUT_LABELS.values(),
+    *ETOILES.values(),
+    *OUI_NON.values(),
+    ROLE_CONSEILLER,
+    ROLE_COORDINATEUR,
+)
+if any(str(libelle).startswith(FORMULA_STARTS) for libelle in _LIBELLES_FIXES):
+    raise ValueError("Un libellé fixe de l'export commence comme une formule : il faut l'échapper aussi.")
 
 
 def _row_maker(*, team):
@@ -360,9 +394,27 @@ def rows(accompagnements, *, team):
     needed."""
     values = row_values(accompagnements, team=team)
     make = _row_maker(team=team)
+    if connections[values.db].vendor == "postgresql":
+        yield from map(make, _copie(values))
+        return
     with transaction.atomic(using=values.db, savepoint=False):
         for record in values.iterator(chunk_size=CHUNK_SIZE):
             yield make(record)
+
+
+def _copie(values):
+    """The tuples of ``values`` (a ``values_list`` queryset) read with ``COPY (query) TO STDOUT``: PostgreSQL sends
+    rows ahead while Python writes the previous ones (a cursor's ``FETCH`` waits for each batch, with a plan made
+    for its first rows), and psycopg parses them with the types of the query's columns (taken from a ``LIMIT 0``
+    run of it). The same tuples as the queryset's iterator: the tests of the export run both ways."""
+    sql, params = values.query.sql_with_params()
+    connexion = connections[values.db]
+    with transaction.atomic(using=values.db, savepoint=False), connexion.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({sql}) AS export LIMIT 0", params)  # noqa: S608 - Django's own SQL
+        types = [colonne.type_code for colonne in cursor.description]
+        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copie:
+            copie.set_types(types)
+            yield from copie.rows()
 
 
 def _is_formula_like(value):
@@ -383,6 +435,7 @@ def csv_response(accompagnements, *, team, filename):
     cols = columns(team=team)
     date_at = cols.index(DATE_COLUMN)
     formula_first = FORMULA_FIRST_CHARACTERS
+    libres = [index for index, name in enumerate(cols) if name in TEXTE_LIBRE]
 
     def lines():
         buffer = io.StringIO()
@@ -394,10 +447,13 @@ def csv_response(accompagnements, *, team, filename):
         dates = {}  # the date cells already written (a few hundred dates)
         pending = 0
         for values in rows(accompagnements, team=team):
-            # What ``_csv_value`` does, inlined: the only date is the « Date » column; csv writes None as "".
-            cells = [
-                "'" + value if value.__class__ is str and value[:1] in formula_first else value for value in values
-            ]
+            # What ``_csv_value`` does, inlined: the only date is the « Date » column; csv writes None as ""; only
+            # free text can start like a formula (``TEXTE_LIBRE``).
+            cells = list(values)
+            for index in libres:
+                value = cells[index]
+                if value.__class__ is str and value[:1] in formula_first:
+                    cells[index] = "'" + value
             date = cells[date_at]
             if date is not None:
                 cells[date_at] = dates.get(date) or dates.setdefault(date, _csv_value(date))

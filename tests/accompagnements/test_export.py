@@ -14,7 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accompagnements import choices as c
-from accompagnements import services
+from accompagnements import exports, services
 from accompagnements.filters import filter_activites
 from accompagnements.models import Activite, Beneficiaire
 from tests import factories
@@ -432,3 +432,26 @@ def test_query_count_does_not_grow_with_rows(login, referent, conseiller, collea
     assert _export_queries(login(referent), url, {"thematique": "email"}) == team_small
     assert _export_queries(login(conseiller.user), url, {"type": "individuel"}) == own_small
     assert own_small <= 6 and team_small <= 6
+
+
+def test_formula_like_names_of_mediators_and_places_stay_text(login, referent, conseiller, record, lieu):
+    """Every cell of free text is escaped (``exports.TEXTE_LIBRE``), not only the activity's own fields."""
+    conseiller.prenom = "=Camille"
+    conseiller.save()
+    lieu.nom = "+33 Maison France services"
+    lieu.save()
+    record(conseiller, type_lieu="lieu_activite", lieu=lieu)
+    (row,) = csv_dicts(login(referent))
+    assert row["Prénom du médiateur"] == "'=Camille"
+    assert row["Nom du lieu"] == "'+33 Maison France services"
+
+
+@pytest.mark.usefixtures("services")
+def test_postgresql_reads_the_rows_by_copy_as_the_cursor_reads_them(conseiller, record, lieu):
+    """On PostgreSQL the export reads its rows with ``COPY … TO STDOUT``: the same tuples, of the same types, as
+    the queryset's own iterator."""
+    record(conseiller, type_lieu="lieu_activite", lieu=lieu, notes="Une note")
+    record(conseiller, services.Participants(anonymes=3), type="collectif", titre_atelier="Atelier")
+    for team in (False, True):
+        values = exports.row_values(Activite.objects.order_by("date", "pk", "accompagnements__rang"), team=team)
+        assert list(exports._copie(values)) == list(values.iterator()), team
