@@ -42,6 +42,7 @@ from .models import (
 )
 
 FAITS = "resume_faits"
+TOUTES = "toutes"  # the row of every commune's count and sum, when only the first are named
 LOT = "resume_lot"
 GRAIN = ("mois", "structure_id", "conseiller_id", "commune_id", "type")
 
@@ -335,16 +336,25 @@ def nommer_communes(par_commune, premieres=None):
     if premieres is None:
         requete = f"select c.code_insee, c.nom, s.n from ({sql}) s left join {communes} c on c.id = s.commune_pk"
     else:
+        # The first communes (a top-N sort), the row without commune, and the count and sum of all the communes:
+        # the others are what the first leave of them.
         requete = (
-            f"with s as ({sql}), classees as (select commune_pk, n, row_number() over (order by n desc, commune_pk) "
-            "as rang from s where commune_pk is not null) "
-            f"select c.code_insee, c.nom, k.n from classees k join {communes} c on c.id = k.commune_pk "
-            "where k.rang <= %s "
+            f"with s as ({sql}) "
+            "select c.code_insee, c.nom, k.n from (select commune_pk, n from s where commune_pk is not null "
+            f"order by n desc, commune_pk limit %s) k join {communes} c on c.id = k.commune_pk "
             "union all select null, null, n from s where commune_pk is null "
-            "union all select 'autres', cast(count(*) as text), cast(sum(n) as bigint) from classees where rang > %s "
-            "having count(*) > 0"
+            "union all select %s, cast(count(*) as text), cast(sum(n) as bigint) from s where commune_pk is not null"
         )
-        params = (*params, int(premieres), int(premieres))
+        params = (*params, int(premieres), TOUTES)
     with connection.cursor() as cursor:
         cursor.execute(requete, params)
-        return cursor.fetchall()
+        lignes = cursor.fetchall()
+    if premieres is None:
+        return lignes
+    (_code, nombre, total), *_rien = [ligne for ligne in lignes if ligne[0] == TOUTES]
+    lignes = [ligne for ligne in lignes if ligne[0] != TOUTES]
+    detaillees = [ligne for ligne in lignes if ligne[0] is not None]
+    if int(nombre) > len(detaillees):
+        reste = (total or 0) - sum(n for _code, _nom, n in detaillees)
+        lignes.append(("autres", str(int(nombre) - len(detaillees)), reste))
+    return lignes

@@ -319,14 +319,11 @@ def executer() -> Resultat:
     resultat.noter(f"Charge de la machine au début (moyenne sur 1 min) : {charge:.2f} pour {os.cpu_count()} cœurs.")
     if copie[0] != lignes:
         resultat.noter(f"Attention : COPY a rendu {_nombre(copie[0])} lignes, l'export {_nombre(lignes)}.")
-    from accompagnements import exports
-
-    taille = getattr(exports, "CHUNK_SIZE", 0)
-    if taille:
-        resultat.noter(
-            f"Le curseur côté serveur lit les lignes par {_nombre(taille)} : environ {_nombre(-(-lignes // taille))} "
-            "FETCH sur ce même curseur, que le compteur de requêtes de Django ne voit pas."
-        )
+    resultat.noter(
+        "Sur PostgreSQL, l'export lit ses lignes par « COPY (requête) TO STDOUT » (la requête « SELECT * … LIMIT 0 » "
+        "donne les types des colonnes) : une seule requête, que PostgreSQL envoie d'avance pendant que Python écrit "
+        "le CSV, par morceaux de 2 000 lignes."
+    )
     resultat.noter(
         "Requêtes de l'export : "
         + " | ".join(sql_requete.split(" FROM ")[0][:60] + "…" for sql_requete in export["requetes"])
