@@ -157,6 +157,23 @@ def deconnecter(base, session):
     session.close()
 
 
+def envoyer(base, session, donnees, jeton):
+    """One timed submit of « Nouvelle activité »: (status, succeeded, ms)."""
+    debut = time.perf_counter()
+    try:
+        reponse = session.post(
+            base + FORMULAIRE,
+            data={**donnees, "csrfmiddlewaretoken": jeton},
+            allow_redirects=False,
+            timeout=DELAI_S,
+        )
+        statut = reponse.status_code
+        reussi = statut == 302 and reponse.headers.get("Location", "").startswith(SUCCES)
+    except requests.RequestException as erreur:
+        statut, reussi = type(erreur).__name__, False
+    return statut, reussi, (time.perf_counter() - debut) * 1000
+
+
 def charge(base, clients, *, avec_formulaire, duree_s):
     """Every client in a loop for ``duree_s`` seconds, started together: (GET [(status, ms)], POST [(status,
     succeeded, ms)], elapsed seconds). A round started before the end is finished."""
@@ -184,19 +201,7 @@ def charge(base, clients, *, avec_formulaire, duree_s):
                 jeton = trouve.group(1)
             else:
                 jeton = session.cookies.get("csrftoken", "")
-            debut = time.perf_counter()
-            try:
-                reponse = session.post(
-                    base + FORMULAIRE,
-                    data={**donnees_suivantes(), "csrfmiddlewaretoken": jeton},
-                    allow_redirects=False,
-                    timeout=DELAI_S,
-                )
-                statut = reponse.status_code
-                reussi = statut == 302 and reponse.headers.get("Location", "").startswith(SUCCES)
-            except requests.RequestException as erreur:
-                statut, reussi = type(erreur).__name__, False
-            posts.append((statut, reussi, (time.perf_counter() - debut) * 1000))
+            posts.append(envoyer(base, session, donnees_suivantes(), jeton))
         return gets, posts, time.perf_counter()
 
     with ThreadPoolExecutor(max_workers=len(clients)) as pool:
@@ -231,19 +236,7 @@ def une_par_minute(base, clients, duree_s, graine):
             trouve = CSRF_RE.search(page.text) if page.status_code == 200 else None
             if trouve is None:
                 return get, None
-            debut = time.perf_counter()
-            try:
-                reponse = session.post(
-                    base + FORMULAIRE,
-                    data={**donnees_suivantes(), "csrfmiddlewaretoken": trouve.group(1)},
-                    allow_redirects=False,
-                    timeout=DELAI_S,
-                )
-                statut = reponse.status_code
-                reussi = statut == 302 and reponse.headers.get("Location", "").startswith(SUCCES)
-            except requests.RequestException as erreur:
-                statut, reussi = type(erreur).__name__, False
-            return get, (statut, reussi, (time.perf_counter() - debut) * 1000)
+            return get, envoyer(base, session, donnees_suivantes(), trouve.group(1))
 
     resultats = [resultat for _instant, resultat in a_rythme(instants, saisir)]
     return [get for get, _post in resultats], [post for _get, post in resultats if post is not None]

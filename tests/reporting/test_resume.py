@@ -217,6 +217,20 @@ def test_postgresql_writes_the_same_summary_rows_as_the_python_computation(servi
         assert model.objects.exists(), model.__name__
 
 
+def _individuelle(**changes):
+    """The data of an individual session at home on 10/05/2025 (``changes`` override them)."""
+    return {
+        "type": c.INDIVIDUEL,
+        "date": D(2025, 5, 10),
+        "duree": 30,
+        "type_lieu": c.DOMICILE,
+        "thematiques": ["email"],
+        "materiel": ["ordinateur"],
+        "autonomie": "autonome",
+        **changes,
+    }
+
+
 def _toutes_les_lignes():
     return {model: _rows(model) for model in (*resume.MODELES, *resume.CUMULS)}
 
@@ -248,16 +262,7 @@ def test_a_slice_recomputed_takes_its_new_activities_off_the_queue(db):
     recomputation only."""
     structure = factories.StructureFactory()
     conseiller = _conseiller(structure)
-    data = {
-        "type": c.INDIVIDUEL,
-        "date": D(2025, 5, 10),
-        "duree": 30,
-        "type_lieu": c.DOMICILE,
-        "commune": structure.commune,
-        "thematiques": ["email"],
-        "materiel": ["ordinateur"],
-        "autonomie": "autonome",
-    }
+    data = _individuelle(commune=structure.commune)
     activite = services.activite_create(by=conseiller.user, data=data)
     services.activite_create(by=conseiller.user, data=data)
     services.activite_update(activite=activite, by=conseiller.user, data={**data, "duree": 45})
@@ -274,16 +279,7 @@ def test_an_activity_moved_to_another_departement_leaves_no_empty_row_behind(db)
     structure = factories.StructureFactory()
     conseiller = _conseiller(structure)
     albi = factories.CommuneFactory(code_insee="81004", nom="Albi", departement="81")
-    data = {
-        "type": c.INDIVIDUEL,
-        "date": D(2025, 5, 10),
-        "duree": 30,
-        "type_lieu": c.DOMICILE,
-        "commune": albi,
-        "thematiques": ["email"],
-        "materiel": ["ordinateur"],
-        "autonomie": "autonome",
-    }
+    data = _individuelle(commune=albi)
     activite = services.activite_create(by=conseiller.user, data=data)
     resume.mettre_a_jour()
     assert list(ResumeDepartement.objects.values_list("departement", "activites")) == [("81", 1)]
