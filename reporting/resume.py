@@ -14,8 +14,9 @@ Keeping them current:
   recomputed takes its queued activities off the queue. A mark is removed only if it was not set again meanwhile.
 - ``reconstruire(du, au)`` recomputes whole months (every night the last months, every week the whole history, or
   any period on demand with ``manage.py resumes_reconstruire``), one month per transaction.
-- The rows by département (``ResumeDepartement``…) follow: recomputed from the summaries for the months and
-  départements of the slices recomputed, added to with the new activities.
+- The rows by département (``ResumeDepartement``…) follow: added to with the new activities; for the slices
+  recomputed, by difference on PostgreSQL (their old figures off, their new ones on), recomputed for the départements
+  concerned elsewhere; recomputed from the month's summaries by a rebuild.
 
 Reading: ``statistiques(du, au, …)`` returns the same ``accompagnements.statistiques.Statistiques`` as
 ``accompagnements.statistiques.compute`` on the facts, with three queries whatever the number of activities. The
@@ -332,10 +333,16 @@ def _verrouiller():
 
 
 def _marquer_les_ajouts():
-    """Without PostgreSQL, the queued new activities have their slices recomputed."""
+    """Without PostgreSQL, the queued new activities have their slices recomputed by the run under way (marked
+    without starting another run)."""
     ajouts = Activite.objects.filter(pk__in=ResumeAjout.objects.values("activite_id"))
-    for conseiller_id, date in ajouts.order_by().values_list("conseiller_id", "date").distinct():
-        marquer(conseiller_id, date)
+    tranches = {(premier_jour(date), pk) for pk, date in ajouts.order_by().values_list("conseiller_id", "date")}
+    ResumeAMettreAJour.objects.bulk_create(
+        [ResumeAMettreAJour(mois=mois, conseiller_id=pk) for mois, pk in sorted(tranches)],
+        update_conflicts=True,
+        unique_fields=["mois", "conseiller"],
+        update_fields=["marque_le"],
+    )
     ResumeAjout.objects.all().delete()
 
 
