@@ -37,8 +37,8 @@ def test_figer_freezes_the_objects_alive_and_returns_how_many(degele):
     vivant = _Vivant()
     assert gc.is_tracked(vivant) and _suivi(vivant)
     gele = memoire.figer()
-    assert gele > 0
-    assert gele == gc.get_freeze_count()
+    # What figer() froze, as counted when it returned: a frozen object freed since leaves the count.
+    assert 0 < gc.get_freeze_count() <= gele
     # Out of the collector's generations: collections no longer walk it.
     assert not _suivi(vivant)
     gc.unfreeze()
