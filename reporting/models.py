@@ -188,13 +188,20 @@ class ResumeBeneficiaire(Tranche):
         return f"{self._meta.verbose_name} {self.mois:%m/%Y} #{self.conseiller_id}"
 
 
-class ResumeDepartement(Colonnes):
-    """The summaries added up by month × département of the activity's commune × type (département '' for the
-    activities without commune): the figures of the nation and of a département, a few hundred rows a month."""
+class TrancheDepartement(Colonnes):
+    """The grain of the summaries by département: month × département of the activity's commune × type."""
 
     mois = models.DateField("mois", help_text="Le premier jour du mois.")
     departement = models.CharField("département", max_length=3, blank=True)
     type = models.CharField("type", max_length=10, choices=c.TYPE_ACTIVITE)
+
+    class Meta:
+        abstract = True
+
+
+class ResumeDepartement(TrancheDepartement):
+    """The summaries added up by month × département of the activity's commune × type (département '' for the
+    activities without commune): the figures of the nation and of a département, a few hundred rows a month."""
 
     class Meta:
         verbose_name = "résumé par département"
@@ -207,12 +214,9 @@ class ResumeDepartement(Colonnes):
         return f"{self._meta.verbose_name} {self.mois:%m/%Y} {self.departement or '—'}"
 
 
-class ResumeDepartementThematique(Colonnes):
+class ResumeDepartementThematique(TrancheDepartement):
     """``ResumeDepartement`` per thématique (from ``ResumeThematique``)."""
 
-    mois = models.DateField("mois", help_text="Le premier jour du mois.")
-    departement = models.CharField("département", max_length=3, blank=True)
-    type = models.CharField("type", max_length=10, choices=c.TYPE_ACTIVITE)
     thematique = models.CharField("thématique", max_length=40, choices=c.THEMATIQUES)
 
     class Meta:
