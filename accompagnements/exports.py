@@ -445,26 +445,27 @@ def csv_response(accompagnements, *, team, filename):
         buffer.seek(0)
         buffer.truncate()
         dates = {}  # the date cells already written (a few hundred dates)
-        pending = 0
+        cellules = []
         for values in rows(accompagnements, team=team):
             # What ``_csv_value`` does, inlined: the only date is the « Date » column; csv writes None as ""; only
-            # free text can start like a formula (``TEXTE_LIBRE``).
+            # free text can start like a formula (``TEXTE_LIBRE``: str or None).
             cells = list(values)
             for index in libres:
                 value = cells[index]
-                if value.__class__ is str and value[:1] in formula_first:
+                if value and value[0] in formula_first:
                     cells[index] = "'" + value
             date = cells[date_at]
             if date is not None:
                 cells[date_at] = dates.get(date) or dates.setdefault(date, _csv_value(date))
-            writer.writerow(cells)
-            pending += 1
-            if pending == CHUNK_SIZE:
+            cellules.append(cells)
+            if len(cellules) == CHUNK_SIZE:
+                writer.writerows(cellules)
+                cellules = []
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
-                pending = 0
-        if pending:
+        if cellules:
+            writer.writerows(cellules)
             yield buffer.getvalue()
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

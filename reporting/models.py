@@ -9,7 +9,9 @@ table at request time. Every summary row is one slice of the facts at the grain
 measure the figures need as a column: counts of activities, accompaniments (one per participant), time, and the
 breakdowns by place type, duration band, genre, age band and status. A slice is recomputed from the facts as a whole
 (``reporting.resume``): a change to an activity marks its (month, conseiller) to update, in the same transaction, and
-a Celery task recomputes the marked slices; beat rebuilds everything every night.
+a Celery task recomputes the marked slices; beat rebuilds everything every night. New activities are added by the
+task as rows of their own (on PostgreSQL): a grain may hold several rows until its slice is recomputed or the
+nightly rebuild folds them, and every reading sums them.
 
 - ``ResumeActivite``: the slices themselves.
 - ``ResumeThematique``: the same measures per thématique (an activity counts under each of its thématiques), for the
@@ -68,13 +70,26 @@ class Tranche(models.Model):
     """The grain every summary shares."""
 
     # No index of its own on each foreign key: the models' composite indexes serve the readings, and every index
-    # is written again for each row the update task adds to (a day of national activity updates tens of thousands).
+    # is written for each row the update task adds (a day of national activity adds tens of thousands). No foreign
+    # key constraint in the database either: the rows are derived from the facts (rebuilt every night) and deleted
+    # with what they refer to by the ORM (``on_delete``), and checking three keys per row at commit cost a quarter
+    # of the update of a day.
     mois = models.DateField("mois", help_text="Le premier jour du mois.")
     structure = models.ForeignKey(
-        Structure, on_delete=models.CASCADE, related_name="+", verbose_name="structure", db_index=False
+        Structure,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="structure",
+        db_index=False,
+        db_constraint=False,
     )
     conseiller = models.ForeignKey(
-        Conseiller, on_delete=models.CASCADE, related_name="+", verbose_name="conseiller", db_index=False
+        Conseiller,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name="conseiller",
+        db_index=False,
+        db_constraint=False,
     )
     commune = models.ForeignKey(
         Commune,
@@ -85,6 +100,7 @@ class Tranche(models.Model):
         verbose_name="commune",
         help_text="Vide pour les activités à distance ou sans commune.",
         db_index=False,
+        db_constraint=False,
     )
     type = models.CharField("type", max_length=10, choices=c.TYPE_ACTIVITE)
 
@@ -99,14 +115,16 @@ def avec(code):
 
 
 class Colonnes(models.Model):
-    """The measure columns every summary carries."""
+    """The measure columns every summary carries: plain integers, without the « >= 0 » check of a positive field
+    (sums the code writes, which the tests compare with the facts; checking sixty columns of every row written made
+    a tenth of the update of a day)."""
 
     for _name, _label in MESURES_ACTIVITES + MESURES_ACCOMPAGNEMENTS:
-        locals()[_name] = models.PositiveIntegerField(_label, default=0)
+        locals()[_name] = models.IntegerField(_label, default=0)
     # The thématique breakdown of the row's activities, read with the other measures (an activity counts once per
     # thématique it addressed).
     for _name, _label in c.THEMATIQUES:
-        locals()[avec(_name)] = models.PositiveIntegerField(f"activités abordant « {_label} »", default=0)
+        locals()[avec(_name)] = models.IntegerField(f"activités abordant « {_label} »", default=0)
     del _name, _label
 
     class Meta:
@@ -125,13 +143,6 @@ class ResumeActivite(Mesures):
     class Meta:
         verbose_name = "résumé d'activité"
         verbose_name_plural = "résumés d'activité"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["mois", "conseiller", "structure", "commune", "type"],
-                name="resume_activite_unique",
-                nulls_distinct=False,
-            ),
-        ]
         indexes = [
             models.Index(fields=["mois", "structure"], name="resume_activite_mois_struct"),
             # The communes of a period (the nation's, a département's) read from this index alone.
@@ -150,16 +161,11 @@ class ResumeThematique(Mesures):
     class Meta:
         verbose_name = "résumé par thématique"
         verbose_name_plural = "résumés par thématique"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["mois", "conseiller", "structure", "commune", "type", "thematique"],
-                name="resume_thematique_unique",
-                nulls_distinct=False,
-            ),
-        ]
         indexes = [
+            # The communes of a period for a thématique read from this index alone (month by month: the readings
+            # ask for a list of months), and the rows of a month found by the nightly rebuild.
             models.Index(
-                fields=["thematique", "mois", "type", "commune", "accompagnements"], name="resume_thematique_mois"
+                fields=["mois", "thematique", "type", "commune", "accompagnements"], name="resume_thematique_mois"
             ),
             models.Index(fields=["conseiller", "mois"], name="resume_thematique_conseiller"),
         ]
@@ -170,7 +176,7 @@ class ResumeThematique(Mesures):
 
 class ResumeBeneficiaire(Tranche):
     thematique = models.CharField("thématique", max_length=40, choices=c.THEMATIQUES)
-    beneficiaire = models.ForeignKey(Beneficiaire, on_delete=models.CASCADE, related_name="+")
+    beneficiaire = models.ForeignKey(Beneficiaire, on_delete=models.CASCADE, related_name="+", db_constraint=False)
 
     class Meta:
         verbose_name = "bénéficiaire suivi d'un résumé"

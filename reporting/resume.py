@@ -9,9 +9,11 @@ Keeping them current:
   start ``mettre_a_jour``: inline without a broker (quick start, tests), otherwise as a Celery task published from a
   background thread, so that a broker that is down never holds a request. Beat also runs it every minute.
 - ``mettre_a_jour()`` recomputes the marked slices from the facts, each slice as a whole (delete its rows, insert
-  the new ones), then adds the figures of the queued new activities to the rows they fall in (on PostgreSQL; elsewhere
+  the new ones), then adds the figures of the queued new activities as rows of their own (on PostgreSQL; elsewhere
   their slices are recomputed), in one transaction under one lock, so that an activity is counted once: a slice
   recomputed takes its queued activities off the queue. A mark is removed only if it was not set again meanwhile.
+  A grain may thus hold several rows until its slice is recomputed or the nightly rebuild folds them: every reading
+  sums rows.
 - ``reconstruire(du, au)`` recomputes whole months (every night the last months, every week the whole history, or
   any period on demand with ``manage.py resumes_reconstruire``), one month per transaction.
 - The rows by département (``ResumeDepartement``…) follow: added to with the new activities; for the slices
@@ -37,7 +39,7 @@ from django.utils import timezone
 from accompagnements import choices as c
 from accompagnements import statistiques as figures
 from accompagnements.models import Accompagnement, Activite, ActiviteThematique
-from accompagnements.selectors import clamp_period
+from accompagnements.selectors import clamp_period, month_starts
 from sicoval_numerique.kicker import TaskKicker
 
 from . import resume_sql
@@ -266,7 +268,7 @@ def _remplacer(perimetre, activites, *, mois, entier=False):
     for model in MODELES:
         model.objects.filter(perimetre).delete()
     if postgresql:
-        lignes = resume_sql.inserer(activites)
+        lignes = resume_sql.inserer(activites, analyser=entier)
     else:
         calcul = calculer(activites)
         for model in MODELES:
@@ -324,12 +326,29 @@ def ajouter(activite_id):
     _kick_after_commit()
 
 
+def en_file(activite_id):
+    """Whether the activity waits in the queue of additions, its queue row then held until the end of the current
+    transaction: its figures are not in the summaries yet, and the run that adds it, after this transaction, reads
+    it as this transaction leaves it; a change to it needs no slice recomputed. A queue row a run is taking (or
+    another change holds) is not waited for: the change then marks its slice, as for an activity already added.
+    The runs leave held rows for later (``FOR UPDATE SKIP LOCKED`` on both sides: neither waits for the other).
+    Outside a transaction (the change already committed, nothing to hold the row with), always False."""
+    if not connection.in_atomic_block:
+        return False
+    return ResumeAjout.objects.select_for_update(skip_locked=True).filter(activite_id=activite_id).exists()
+
+
 def _verrouiller():
     """Hold the summaries' update lock until the end of the current transaction (PostgreSQL; SQLite writes one
-    transaction at a time anyway)."""
+    transaction at a time anyway).
+
+    The transaction then commits without waiting for its WAL to reach the disk (``synchronous_commit = off``): its
+    rows are derived from the facts, and a crash in the instant after the commit loses the whole update, queue and
+    marks included, which the next run does again; it never loses half of it."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("select pg_advisory_xact_lock(%s)", [VERROU])
+            cursor.execute("set local synchronous_commit = off")
 
 
 def _marquer_les_ajouts():
@@ -373,8 +392,10 @@ def mettre_a_jour(limit=TRANCHES_PAR_PASSAGE, ajouts=AJOUTS_PAR_PASSAGE):
                     faits |= Q(conseiller_id=conseiller_id, date__gte=debut, date__lte=dernier_jour(debut))
             _remplacer(perimetre, Activite.objects.filter(faits), mois={marque.mois for marque in marques})
             # A mark set again since we read it (a change committed meanwhile) stays for the next run.
+            lues = Q()
             for marque in marques:
-                ResumeAMettreAJour.objects.filter(pk=marque.pk, marque_le=marque.marque_le).delete()
+                lues |= Q(pk=marque.pk, marque_le=marque.marque_le)
+            ResumeAMettreAJour.objects.filter(lues).delete()
         nouvelles = resume_sql.ajouter(ajouts) if connection.vendor == "postgresql" else 0
     if marques or nouvelles:
         logger.info(
@@ -435,8 +456,15 @@ def kick():
 
 
 # --- Reading the figures ------------------------------------------------------------------------------------------
+def _mois(du, au):
+    """The months of a reading as a list (``mois IN (…)``), not a range: an index that starts with the month is then
+    searched month by month for the columns that follow it (the thématique, the conseiller), instead of being read
+    over the whole range."""
+    return Q(mois__in=list(month_starts(du, au)))
+
+
 def _filtre(du, au, *, filtre=None, conseillers=None, structures=None, communes=None, departement=None, type=None):
-    condition = Q(mois__gte=du, mois__lte=au)
+    condition = _mois(du, au)
     if filtre is not None:
         condition &= filtre
     if conseillers is not None:
@@ -462,7 +490,7 @@ def _lignes(du, au, *, thematique=None, departement=None, type=None, **filtres):
     par_departement = all(filtres.get(name) is None for name in ("filtre", "conseillers", "structures", "communes"))
     if par_departement:
         modele = ResumeDepartementThematique if thematique else ResumeDepartement
-        condition = Q(mois__gte=du, mois__lte=au)
+        condition = _mois(du, au)
         if departement is not None:
             condition &= Q(departement=departement)
         if type:

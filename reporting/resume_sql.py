@@ -8,9 +8,9 @@ accompaniments' counts and their thématiques; the three statements then aggrega
 rows for the summary by thématique, to the followed people for theirs).
 
 - ``inserer(activites)`` writes the rows of whole slices (the caller deleted the ones they replace).
-- ``ajouter(limit)`` adds the figures of the activities created since the last update (``ResumeAjout``) to the rows
-  they fall in (``INSERT … ON CONFLICT DO UPDATE`` adding each measure), the rows by département included: a day of
-  new activities costs what its own rows cost, not what their months hold.
+- ``ajouter(limit)`` adds the figures of the activities created since the last update (``ResumeAjout``) as rows of
+  their own (a plain ``INSERT``), and to the rows by département (``INSERT … ON CONFLICT DO UPDATE`` adding each
+  measure): a day of new activities costs what its own rows cost, not what their months hold.
 - ``cumuler(mois, departements)`` recomputes the rows by département of a month from the summaries (plain SQL, for
   every database).
 """
@@ -44,6 +44,9 @@ from .models import (
 FAITS = "resume_faits"
 TOUTES = "toutes"  # the row of every commune's count and sum, when only the first are named
 LOT = "resume_lot"
+DEPARTEMENT = "coalesce(d.departement, '')"  # of a row joined to its commune ``d`` ('' without commune)
+# The summaries a batch of new activities adds rows to, with the rows by département that sum them.
+AJOUTS = ((ResumeActivite, ResumeDepartement, False), (ResumeThematique, ResumeDepartementThematique, True))
 GRAIN = ("mois", "structure_id", "conseiller_id", "commune_id", "type")
 
 
@@ -105,21 +108,20 @@ def _ajoutant(table, model, colonnes):
     return f" on conflict on constraint {_contrainte(model)} do update set {ajouts}"
 
 
-def _mesures_par_tranche(table, *, par_thematique, par_departement=False, ajout=False):
-    """INSERT of the measures of every slice (and thématique): the activities' measures aggregated from the facts,
-    the accompaniments' added up from each fact's own counts. ``par_departement``: by month × département × type
-    (the rows of ``ResumeDepartement``); ``ajout``: added to the rows that exist."""
-    tables = _tables()
+def _agregat(*, par_thematique, par_departement=False):
+    """(columns, measure columns, SELECT) of the summary rows of the facts table: the activities' measures
+    aggregated by slice (and thématique), the accompaniments' added up from each fact's own counts.
+    ``par_departement``: by month × département × type (× thématique), the rows by département."""
     if par_departement:
-        cle = ["f.mois", "coalesce(d.departement, '')", "f.type"]
+        cle = ["f.mois", DEPARTEMENT, "f.type"]
         colonnes = ["mois", "departement", "type"]
-        jointure = f" left join {tables[Commune]} d on d.id = f.commune_id"
+        jointure = f" left join {_tables()[Commune]} d on d.id = f.commune_id"
     else:
         cle = [f"f.{name}" for name in GRAIN]
         colonnes = list(GRAIN)
         jointure = ""
     if par_thematique:
-        jointure += f" join {tables[ActiviteThematique]} t on t.activite_id = f.id"
+        jointure += f" join {_tables()[ActiviteThematique]} t on t.activite_id = f.id"
         cle.append("t.thematique")
         colonnes.append("thematique")
     par_activite = _mesures_activites()
@@ -127,18 +129,18 @@ def _mesures_par_tranche(table, *, par_thematique, par_departement=False, ajout=
     accompagnements = [name for name, _label in MESURES_ACCOMPAGNEMENTS]
     valeurs = [*cle, *(par_activite[m] for m in activites), *(f"sum(f.p_{m})" for m in accompagnements)]
     mesures = [*activites, *accompagnements]
-    # The activities of the row that addressed each thématique (``th``: the fact's thématiques).
+    # The activities of the row that addressed each thématique.
     for code, _label in c.THEMATIQUES:
-        valeurs.append(f"count(*) filter (where {_code(code)} = any(f.th))")
+        valeurs.append(f"sum(f.th_{code})")
         mesures.append(avec(code))
-    sql = (
-        f"insert into {table} ({', '.join([*colonnes, *mesures])}) "
-        f"select {', '.join(valeurs)} from {FAITS} f{jointure} group by {', '.join(cle)}"
-    )
-    if ajout:
-        model = {tables[m]: m for m in tables}[table]
-        sql += _ajoutant(table, model, mesures)
-    return sql
+    select = f"select {', '.join(valeurs)} from {FAITS} f{jointure} group by {', '.join(cle)}"
+    return [*colonnes, *mesures], mesures, select
+
+
+def _mesures_par_tranche(table, *, par_thematique):
+    """INSERT of the summary rows of the facts table into ``table``."""
+    colonnes, _mesures, select = _agregat(par_thematique=par_thematique)
+    return f"insert into {table} ({', '.join(colonnes)}) {select}"
 
 
 def _beneficiaires(*, ajout=False):
@@ -157,20 +159,22 @@ def _beneficiaires(*, ajout=False):
 
 def _faits(activites):
     """The temporary table of the live ``activites`` at the summaries' grain, each with its accompaniments' counts
-    (``p_<measure>``), dropped at commit."""
+    (``p_<measure>``) and, for each thématique, whether it addressed it (``th_<code>``, 0 or 1: read once per
+    activity, then summed by every aggregate), dropped at commit."""
     colonnes = ("id", "date", "structure_id", "conseiller_id", "commune_id", "type", "type_lieu", "participants")
     colonnes += ("duree",)
     sql, params = activites.filter(supprimee_le__isnull=True).order_by().values(*colonnes).query.sql_with_params()
     personnes = ", ".join(f"{expression} as p_{name}" for name, expression in _mesures_accompagnements().items())
+    drapeaux = ", ".join(f"({_code(code)} = any(q.th))::int as th_{code}" for code, _label in c.THEMATIQUES)
     return (
-        f"create temporary table {FAITS} on commit drop as "
+        f"create temporary table {FAITS} on commit drop as select q.*, {drapeaux} from ("
         f"select s.id, date_trunc('month', s.date)::date as mois, s.structure_id, s.conseiller_id, "
         f"case when s.type_lieu = {_code(c.A_DISTANCE)} then null else s.commune_id end as commune_id, "
         f"s.type, s.type_lieu, s.participants, s.duree, {personnes}, count(x.beneficiaire_id) as suivis, "
         f"array(select t.thematique from {_tables()[ActiviteThematique]} t where t.activite_id = s.id) as th "
         f"from ({sql}) as s "
         f"left join {_tables()[Accompagnement]} x on x.activite_id = s.id "
-        f"group by {', '.join(f's.{name}' for name in colonnes)}",
+        f"group by {', '.join(f's.{name}' for name in colonnes)}) as q",
         params,
     )
 
@@ -179,6 +183,7 @@ def _preparer(cursor):
     # The facts of a slice are a small part of the tables: they are joined to their accompaniments and thématiques
     # through the foreign-key indexes. A merge join would read those indexes from their start, a hash join whole
     # tables; the aggregates get the memory to stay off disk.
+    cursor.execute("set local jit = off")
     cursor.execute("set local enable_mergejoin = off")
     cursor.execute("set local enable_hashjoin = off")
     cursor.execute(f"set local work_mem = '{int(settings.RESUMES_WORK_MEM_MO)}MB'")
@@ -187,39 +192,78 @@ def _preparer(cursor):
 
 def _terminer(cursor):
     cursor.execute(f"drop table {FAITS}")
-    for parametre in ("enable_mergejoin", "enable_hashjoin", "work_mem"):
+    for parametre in ("jit", "enable_mergejoin", "enable_hashjoin", "work_mem"):
         cursor.execute(f"reset {parametre}")
 
 
-def inserer(activites):
+def inserer(activites, *, analyser=False):
     """Insert the summary rows of the live ``activites`` (a queryset), in the current transaction; the caller has
-    deleted the rows they replace. The activities counted leave the queue of additions (``ResumeAjout``): their
-    figures are in. Returns the number of ``ResumeActivite`` rows written."""
+    deleted the rows they replace. Returns the number of ``ResumeActivite`` rows written.
+
+    The queued new activities among them (``ResumeAjout``) are counted here and leave the queue, except those whose
+    queue row a change under way holds (``reporting.resume.en_file``): they are left out, and added with that
+    change by a later run. ``analyser``: analyse the facts first (whole months: their plans depend on their size)."""
     tables = _tables()
+    queue = tables[ResumeAjout]
+    sql, params = activites.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         _preparer(cursor)
-        cursor.execute(*_faits(activites))
-        cursor.execute(f"analyze {FAITS}")
+        cursor.execute(f"drop table if exists {LOT}")
+        cursor.execute(
+            f"create temporary table {LOT} on commit drop as select activite_id from {queue} "
+            f"where activite_id in ({sql}) for update skip locked",
+            params,
+        )
+        # Constant table names and Django's own SQL: the queued activities held by a change under way.
+        tenues = RawSQL(  # noqa: S611
+            f"select q.activite_id from {queue} q where q.activite_id in ({sql}) "
+            f"and q.activite_id not in (select activite_id from {LOT})",
+            params,
+        )
+        cursor.execute(*_faits(activites.exclude(pk__in=tenues)))
+        if analyser:
+            cursor.execute(f"analyze {FAITS}")
         cursor.execute(_mesures_par_tranche(tables[ResumeActivite], par_thematique=False))
         lignes = cursor.rowcount
         cursor.execute(_mesures_par_tranche(tables[ResumeThematique], par_thematique=True))
         cursor.execute(_beneficiaires())
-        cursor.execute(f"delete from {tables[ResumeAjout]} where activite_id in (select id from {FAITS})")
+        cursor.execute(f"delete from {queue} where activite_id in (select activite_id from {LOT})")
+        cursor.execute(f"drop table {LOT}")
         _terminer(cursor)
     return lignes
+
+
+def _sommes_par_departement(source, cible, extra, *, ajout=False, condition="true"):
+    """INSERT of the rows by département (``cible``) summing the summary rows ``r`` of ``source`` (a table at the
+    summaries' grain, ``extra``: the thématique) that meet ``condition``, the département read from each row's
+    commune ``d``; ``ajout``: added to the rows that exist."""
+    cle = ["r.mois", DEPARTEMENT, "r.type", *(f"r.{name}" for name in extra)]
+    colonnes = ["mois", "departement", "type", *extra, *COLONNES]
+    sql = (
+        f"insert into {cible._meta.db_table} ({', '.join(colonnes)}) "
+        f"select {', '.join(cle)}, {', '.join(f'sum(r.{name})' for name in COLONNES)} from {source} r "
+        f"left join {_tables()[Commune]} d on d.id = r.commune_id where {condition} group by {', '.join(cle)}"
+    )
+    return sql + (_ajoutant(cible._meta.db_table, cible, COLONNES) if ajout else "")
 
 
 def ajouter(limit):
     """Add to the summaries the figures of at most ``limit`` activities created since the last update (the oldest
     first), and take them off the queue, in the current transaction (the caller holds the update lock). Returns how
-    many were taken (a deleted activity is taken and adds nothing)."""
+    many were taken (a deleted activity is taken and adds nothing).
+
+    The batch's figures go into ``ResumeActivite`` and ``ResumeThematique`` as rows of their own, one per grain of
+    the batch, next to the rows already there (the readings sum rows; recomputing a slice or the nightly rebuild
+    folds them), and are added to the rows by département. The facts table is not analysed (a few tens of
+    milliseconds for a day of activities): its plans are fixed by ``_preparer``."""
     tables = _tables()
     queue = tables[ResumeAjout]
     with connection.cursor() as cursor:
         cursor.execute(f"drop table if exists {LOT}")
+        # Queue rows held by a change under way (``reporting.resume.en_file``) are left for a later run.
         cursor.execute(
             f"create temporary table {LOT} on commit drop as "
-            f"select activite_id from {queue} order by activite_id limit %s",
+            f"select activite_id from {queue} order by activite_id limit %s for update skip locked",
             [int(limit)],
         )
         cursor.execute(f"delete from {queue} where activite_id in (select activite_id from {LOT})")
@@ -229,17 +273,15 @@ def ajouter(limit):
             # A constant table name, no input: the activities of the batch.
             lot = Activite.objects.filter(pk__in=RawSQL(f"select activite_id from {LOT}", []))  # noqa: S611
             cursor.execute(*_faits(lot))
-            cursor.execute(f"analyze {FAITS}")
-            for table, par_thematique, par_departement in (
-                (tables[ResumeActivite], False, False),
-                (tables[ResumeThematique], True, False),
-                (tables[ResumeDepartement], False, True),
-                (tables[ResumeDepartementThematique], True, True),
-            ):
+            for model, cible, par_thematique in AJOUTS:
+                # Rows of their own (no row to find and rewrite: updating the rows of a day of activities, each with
+                # its indexes, took twice as long as inserting them); added to the rows by département.
+                colonnes, _mesures, select = _agregat(par_thematique=par_thematique)
+                cursor.execute(f"insert into {tables[model]} ({', '.join(colonnes)}) {select}")
+                colonnes, mesures, select = _agregat(par_thematique=par_thematique, par_departement=True)
+                table = tables[cible]
                 cursor.execute(
-                    _mesures_par_tranche(
-                        table, par_thematique=par_thematique, par_departement=par_departement, ajout=True
-                    )
+                    f"insert into {table} ({', '.join(colonnes)}) {select}" + _ajoutant(table, cible, mesures)
                 )
             cursor.execute(_beneficiaires(ajout=True))
             _terminer(cursor)
@@ -252,29 +294,21 @@ def cumuler(mois, departements=None):
     ``mois`` from the summaries: all of them, or those of ``departements`` ('' for the activities without
     commune). Plain SQL, for every database; in the current transaction."""
     tables = _tables()
-    sommes = ", ".join(f"sum(r.{name})" for name in COLONNES)
     for source, cible, extra in (
         (tables[ResumeActivite], ResumeDepartement, []),
         (tables[ResumeThematique], ResumeDepartementThematique, ["thematique"]),
     ):
-        departement = "coalesce(d.departement, '')"
         condition, params = "r.mois = %s", [mois]
         suppression, params_suppression = "mois = %s", [mois]
         if departements is not None:
             liste = ", ".join(["%s"] * len(departements))
-            condition += f" and {departement} in ({liste})"
+            condition += f" and {DEPARTEMENT} in ({liste})"
             suppression += f" and departement in ({liste})"
             params += list(departements)
             params_suppression += list(departements)
-        colonnes = ", ".join(["mois", "departement", "type", *extra, *COLONNES])
-        cle = ", ".join(["r.mois", departement, "r.type", *(f"r.{name}" for name in extra)])
         with connection.cursor() as cursor:
             cursor.execute(f"delete from {cible._meta.db_table} where {suppression}", params_suppression)
-            cursor.execute(
-                f"insert into {cible._meta.db_table} ({colonnes}) select {cle}, {sommes} from {source} r "
-                f"left join {tables[Commune]} d on d.id = r.commune_id where {condition} group by {cle}",
-                params,
-            )
+            cursor.execute(_sommes_par_departement(source, cible, extra, condition=condition), params)
 
 
 def _cumuls(lignes_activites, lignes_thematiques):
@@ -289,8 +323,8 @@ def _cumuls(lignes_activites, lignes_thematiques):
     ):
         colonnes = lignes.order_by().values("mois", "type", *extra, *COLONNES, commune_pk=F("commune"))
         sql, params = colonnes.query.sql_with_params()
-        cle = ["r.mois", "coalesce(d.departement, '') as departement", "r.type", *(f"r.{name}" for name in extra)]
-        groupe = ["r.mois", "coalesce(d.departement, '')", "r.type", *(f"r.{name}" for name in extra)]
+        cle = ["r.mois", f"{DEPARTEMENT} as departement", "r.type", *(f"r.{name}" for name in extra)]
+        groupe = ["r.mois", DEPARTEMENT, "r.type", *(f"r.{name}" for name in extra)]
         select = (
             f"select {', '.join(cle)}, {sommes} from ({sql}) r left join {communes} d on d.id = r.commune_pk "
             f"group by {', '.join(groupe)}"

@@ -2,7 +2,8 @@
 change to an activity or to one of its accompaniments marks its (month, conseiller) summary slice to recompute
 (``reporting.resume.marquer``), both in the transaction of the change. An activity moved to another month marks
 both. The accompaniments of a new activity are written in bulk, with no signal: the activity's figures are read
-after commit, with them.
+after commit, with them. A change to an activity still in the queue marks nothing (``reporting.resume.en_file``):
+its figures are read, as changed, when it is added.
 
 Thématique rows are written with their activity (``accompagnements.services``), whose save marks the slice."""
 
@@ -23,18 +24,21 @@ def _remember_slice(sender, instance, **kwargs):
 @receiver(post_save, sender=Activite)
 @receiver(post_delete, sender=Activite)
 def _activite_changed(sender, instance, created=False, **kwargs):
+    origine = getattr(instance, "_tranche_resume", (None, None))
+    instance._tranche_resume = (instance.conseiller_id, instance.date)
     if created:
         resume.ajouter(instance.pk)
-    else:
-        resume.marquer(instance.conseiller_id, instance.date)
-    origine = getattr(instance, "_tranche_resume", (None, None))
+        return
+    if resume.en_file(instance.pk):
+        return
+    resume.marquer(instance.conseiller_id, instance.date)
     if origine[1] is not None and origine != (instance.conseiller_id, instance.date):
         resume.marquer(*origine)
-    instance._tranche_resume = (instance.conseiller_id, instance.date)
 
 
 @receiver(post_save, sender=Accompagnement)
 @receiver(post_delete, sender=Accompagnement)
 def _accompagnement_changed(sender, instance, **kwargs):
     activite = instance.activite
-    resume.marquer(activite.conseiller_id, activite.date)
+    if not resume.en_file(activite.pk):
+        resume.marquer(activite.conseiller_id, activite.date)

@@ -7,7 +7,7 @@ import random
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accompagnements import choices as c
@@ -17,6 +17,7 @@ from accompagnements.models import Accompagnement, Activite, Beneficiaire
 from accounts.models import Role
 from reporting import resume
 from reporting.models import (
+    COLONNES,
     ResumeActivite,
     ResumeAjout,
     ResumeAMettreAJour,
@@ -84,9 +85,11 @@ def _data(rng, communes, lieux):
     return data
 
 
-def _random_log(seed):
+def _random_log(seed, *, mise_a_jour_en_cours=False):
     """Three conseillers of two structures, about sixty activities over seven months: recorded, some corrected
-    (some to another month), some deleted; with followed people met several times."""
+    (some to another month), some deleted; with followed people met several times. ``mise_a_jour_en_cours``: the
+    summaries are updated after the first thirty, so that the corrections and deletions hit both activities already
+    added (their slices are marked) and activities still queued (nothing is marked)."""
     rng = random.Random(seed)
     structures = [factories.StructureFactory(), factories.StructureFactory()]
     # Two communes of Haute-Garonne, one of the Tarn: the figures of a département and of the nation differ.
@@ -107,7 +110,9 @@ def _random_log(seed):
         for conseiller in conseillers
     }
     activites = []
-    for _ in range(60):
+    for numero in range(60):
+        if mise_a_jour_en_cours and numero == 30:
+            resume.mettre_a_jour()
         conseiller = rng.choice(conseillers)
         data = _data(rng, communes, lieux)
         activite = services.activite_create(
@@ -231,16 +236,28 @@ def _individuelle(**changes):
     }
 
 
+def _par_grain(model):
+    """The rows of a summary table summed by grain (the additions of new activities write rows of their own, which
+    the nightly rebuild folds into one), as comparable tuples."""
+    names = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    grain = [name for name in names if name not in COLONNES]
+    mesures = [name for name in names if name in COLONNES]
+    if not mesures:
+        return _rows(model)
+    lignes = model.objects.order_by().values(*grain).annotate(**{f"s_{name}": Sum(name) for name in mesures})
+    return sorted(tuple(str(ligne[name]) for name in (*grain, *(f"s_{m}" for m in mesures))) for ligne in lignes)
+
+
 def _toutes_les_lignes():
-    return {model: _rows(model) for model in (*resume.MODELES, *resume.CUMULS)}
+    return {model: _par_grain(model) for model in (*resume.MODELES, *resume.CUMULS)}
 
 
 @pytest.mark.parametrize("seed", [8, 9])
 def test_the_update_writes_the_rows_a_rebuild_writes(db, seed):
-    """New activities are added to the rows (on PostgreSQL), changed ones have their slices recomputed, in any mix
-    (created then corrected, moved or deleted before the update): row for row, every summary table and the rows
-    by département hold what a rebuild from the facts writes; no activity is counted twice."""
-    _random_log(seed)
+    """New activities are added to the summaries (on PostgreSQL), changed ones have their slices recomputed, in any
+    mix (created then corrected, moved or deleted before the update): grain by grain, every summary table and the
+    rows by département hold what a rebuild from the facts writes; no activity is counted twice."""
+    _random_log(seed, mise_a_jour_en_cours=True)
     assert ResumeAjout.objects.exists() and ResumeAMettreAJour.objects.exists()
     resume.mettre_a_jour()
     assert not ResumeAjout.objects.exists() and not ResumeAMettreAJour.objects.exists()
@@ -248,7 +265,7 @@ def test_the_update_writes_the_rows_a_rebuild_writes(db, seed):
     resume.reconstruire()
     assert _toutes_les_lignes() == apres_mise_a_jour
     # More activities on rows that exist (their figures are added) and on new rows, after the first update.
-    log = _random_log(seed + 100)
+    log = _random_log(seed + 100, mise_a_jour_en_cours=True)
     resume.mettre_a_jour()
     apres_mise_a_jour = _toutes_les_lignes()
     resume.reconstruire()
@@ -258,21 +275,51 @@ def test_the_update_writes_the_rows_a_rebuild_writes(db, seed):
 
 
 def test_a_slice_recomputed_takes_its_new_activities_off_the_queue(db):
-    """A new activity whose slice is recomputed (here, corrected before the update ran) is counted by the
-    recomputation only."""
+    """A new activity whose slice is recomputed (here, for another activity of the slice, corrected before the
+    update ran) is counted by the recomputation only."""
     structure = factories.StructureFactory()
     conseiller = _conseiller(structure)
     data = _individuelle(commune=structure.commune)
     activite = services.activite_create(by=conseiller.user, data=data)
+    resume.mettre_a_jour()
     services.activite_create(by=conseiller.user, data=data)
     services.activite_update(activite=activite, by=conseiller.user, data={**data, "duree": 45})
-    assert ResumeAjout.objects.count() == 2 and ResumeAMettreAJour.objects.count() == 1
+    assert ResumeAjout.objects.count() == 1 and ResumeAMettreAJour.objects.count() == 1
     resume.mettre_a_jour()
     assert not ResumeAjout.objects.exists()
     chiffres = resume.statistiques(D(2025, 5, 1), D(2025, 5, 31)).chiffres
     assert (chiffres["activites"], chiffres["duree"]) == (2, 75)
     departement = resume.statistiques(D(2025, 5, 1), D(2025, 5, 31), departement=structure.commune.departement)
     assert (departement.chiffres["activites"], departement.chiffres["duree"]) == (2, 75)
+
+
+@pytest.mark.usefixtures("services")
+def test_new_activities_add_rows_of_their_own_that_a_recomputation_folds_into_one(db):
+    """On PostgreSQL an update adds a row of its own for each grain its new activities fall in (no summary row is
+    looked for and rewritten); the figures count every row; recomputing the slice, or the nightly rebuild, leaves
+    one row per grain."""
+    structure = factories.StructureFactory()
+    conseiller = _conseiller(structure)
+    data = _individuelle(commune=structure.commune)
+    premiere = services.activite_create(by=conseiller.user, data=data)
+    resume.mettre_a_jour()
+    services.activite_create(by=conseiller.user, data={**data, "duree": 45})
+    resume.mettre_a_jour()
+    assert ResumeActivite.objects.count() == 2 and ResumeThematique.objects.count() == 2
+    assert ResumeDepartement.objects.get().activites == 2  # one row by département, added to
+    mai = resume.statistiques(D(2025, 5, 1), D(2025, 5, 31))
+    assert (mai.chiffres["activites"], mai.chiffres["duree"]) == (2, 75)
+    assert resume.statistiques(D(2025, 5, 1), D(2025, 5, 31), thematique="email").chiffres["activites"] == 2
+    # A correction recomputes the slice: one row again.
+    services.activite_update(activite=premiere, by=conseiller.user, data={**data, "duree": 60})
+    resume.mettre_a_jour()
+    assert list(ResumeActivite.objects.values_list("activites", "duree")) == [(2, 105)]
+    services.activite_create(by=conseiller.user, data=data)
+    resume.mettre_a_jour()
+    assert ResumeActivite.objects.count() == 2
+    resume.reconstruire()
+    assert list(ResumeActivite.objects.values_list("activites", "duree")) == [(3, 135)]
+    assert list(ResumeThematique.objects.values_list("thematique", "activites")) == [("email", 3)]
 
 
 def test_an_activity_moved_to_another_departement_leaves_no_empty_row_behind(db):
@@ -359,6 +406,76 @@ def test_a_new_activity_is_added_a_change_marks_its_slice_and_the_update_takes_b
     resume.mettre_a_jour()
     assert resume.statistiques(D(2025, 6, 1), D(2025, 6, 30)).chiffres["activites"] == 0
     assert resume.mettre_a_jour() == 0  # nothing left: running again does nothing
+
+
+def test_a_change_to_an_activity_still_queued_marks_nothing_and_it_is_added_as_changed(db):
+    """Its figures are not in the summaries yet: the run that adds it reads it as changed (moved to June, longer),
+    with no slice recomputed."""
+    structure = factories.StructureFactory()
+    conseiller = _conseiller(structure)
+    data = _individuelle(commune=structure.commune)
+    activite = services.activite_create(by=conseiller.user, data=data)
+    services.activite_update(activite=activite, by=conseiller.user, data={**data, "date": D(2025, 6, 3), "duree": 45})
+    assert not ResumeAMettreAJour.objects.exists()
+    assert list(ResumeAjout.objects.values_list("activite", flat=True)) == [activite.pk]
+    resume.mettre_a_jour()
+    assert resume.statistiques(D(2025, 5, 1), D(2025, 5, 31)).chiffres["activites"] == 0
+    juin = resume.statistiques(D(2025, 6, 1), D(2025, 6, 30)).chiffres
+    assert (juin["activites"], juin["duree"]) == (1, 45)
+    # Once added, a change marks its slice again.
+    services.activite_update(activite=activite, by=conseiller.user, data={**data, "date": D(2025, 6, 3)})
+    assert list(ResumeAMettreAJour.objects.values_list("mois", flat=True)) == [D(2025, 6, 1)]
+
+
+def _tenir_la_file(activite_id, tenue, relachee):
+    """In a transaction of its own (another connection, as a request changing the activity): hold its queue row
+    until ``relachee`` is set."""
+    from django.db import connection, transaction
+
+    try:
+        with transaction.atomic():
+            assert resume.en_file(activite_id)
+            tenue.set()
+            relachee.wait(30)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("services")
+def test_a_run_leaves_a_queue_row_held_by_a_change_under_way_for_the_next_run(monkeypatch):
+    """A run neither waits for a change under way nor counts the activity it changes: it adds the other new
+    activities, recomputes the marked slice without it, and the next run, after that change, adds it."""
+    import threading
+
+    monkeypatch.setattr(resume, "kick", lambda: None)  # the runs are started by the test only
+    structure = factories.StructureFactory()
+    conseiller = _conseiller(structure)
+    data = _individuelle(commune=structure.commune)
+    tenue_id = services.activite_create(by=conseiller.user, data=data).pk
+    autre = services.activite_create(by=conseiller.user, data={**data, "duree": 60})
+    tenue, relachee = threading.Event(), threading.Event()
+    fil = threading.Thread(target=_tenir_la_file, args=(tenue_id, tenue, relachee))
+    fil.start()
+    try:
+        assert tenue.wait(30)
+        assert resume.mettre_a_jour() == 1  # the other one only, at once
+        assert list(ResumeAjout.objects.values_list("activite", flat=True)) == [tenue_id]
+        mai = resume.statistiques(D(2025, 5, 1), D(2025, 5, 31)).chiffres
+        assert (mai["activites"], mai["duree"]) == (1, 60)
+        # The slice recomputed (the other activity corrected) leaves the held one out, and queued.
+        services.activite_update(activite=autre, by=conseiller.user, data={**data, "duree": 90})
+        assert resume.mettre_a_jour() == 1
+        mai = resume.statistiques(D(2025, 5, 1), D(2025, 5, 31)).chiffres
+        assert (mai["activites"], mai["duree"]) == (1, 90)
+        assert ResumeAjout.objects.filter(activite_id=tenue_id).exists()
+    finally:
+        relachee.set()
+        fil.join(30)
+    assert resume.mettre_a_jour() == 1
+    mai = resume.statistiques(D(2025, 5, 1), D(2025, 5, 31)).chiffres
+    assert (mai["activites"], mai["duree"]) == (2, 120)
+    assert not ResumeAjout.objects.exists()
 
 
 def test_the_update_runs_after_commit_without_a_broker(db, django_capture_on_commit_callbacks):
