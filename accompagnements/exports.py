@@ -445,27 +445,26 @@ def csv_response(accompagnements, *, team, filename):
         buffer.seek(0)
         buffer.truncate()
         dates = {}  # the date cells already written (a few hundred dates)
-        cellules = []
+        pending = 0
         for values in rows(accompagnements, team=team):
             # What ``_csv_value`` does, inlined: the only date is the « Date » column; csv writes None as ""; only
-            # free text can start like a formula (``TEXTE_LIBRE``: str or None).
+            # free text can start like a formula (``TEXTE_LIBRE``).
             cells = list(values)
             for index in libres:
                 value = cells[index]
-                if value and value[0] in formula_first:
+                if value.__class__ is str and value[:1] in formula_first:
                     cells[index] = "'" + value
             date = cells[date_at]
             if date is not None:
                 cells[date_at] = dates.get(date) or dates.setdefault(date, _csv_value(date))
-            cellules.append(cells)
-            if len(cellules) == CHUNK_SIZE:
-                writer.writerows(cellules)
-                cellules = []
+            writer.writerow(cells)
+            pending += 1
+            if pending == CHUNK_SIZE:
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
-        if cellules:
-            writer.writerows(cellules)
+                pending = 0
+        if pending:
             yield buffer.getvalue()
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
