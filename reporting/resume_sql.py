@@ -233,18 +233,16 @@ def inserer(activites, *, analyser=False):
     return lignes
 
 
-def _sommes_par_departement(source, cible, extra, *, ajout=False, condition="true"):
-    """INSERT of the rows by département (``cible``) summing the summary rows ``r`` of ``source`` (a table at the
-    summaries' grain, ``extra``: the thématique) that meet ``condition``, the département read from each row's
-    commune ``d``; ``ajout``: added to the rows that exist."""
+def _sommes_par_departement(source, cible, extra, condition):
+    """INSERT of the rows by département (``cible``) summing the summary rows ``r`` of ``source`` (``extra``: the
+    thématique) that meet ``condition``, the département read from each row's commune ``d``."""
     cle = ["r.mois", DEPARTEMENT, "r.type", *(f"r.{name}" for name in extra)]
     colonnes = ["mois", "departement", "type", *extra, *COLONNES]
-    sql = (
+    return (
         f"insert into {cible._meta.db_table} ({', '.join(colonnes)}) "
         f"select {', '.join(cle)}, {', '.join(f'sum(r.{name})' for name in COLONNES)} from {source} r "
         f"left join {_tables()[Commune]} d on d.id = r.commune_id where {condition} group by {', '.join(cle)}"
     )
-    return sql + (_ajoutant(cible._meta.db_table, cible, COLONNES) if ajout else "")
 
 
 def ajouter(limit):
@@ -308,7 +306,7 @@ def cumuler(mois, departements=None):
             params_suppression += list(departements)
         with connection.cursor() as cursor:
             cursor.execute(f"delete from {cible._meta.db_table} where {suppression}", params_suppression)
-            cursor.execute(_sommes_par_departement(source, cible, extra, condition=condition), params)
+            cursor.execute(_sommes_par_departement(source, cible, extra, condition), params)
 
 
 def _cumuls(lignes_activites, lignes_thematiques):

@@ -20,6 +20,23 @@ def statiques():
         call_command("collectstatic", interactive=False, verbosity=0)
 
 
+def point_de_controle():
+    """``CHECKPOINT``: the pages written before (a rebuild of months, a day of activities: gigabytes) reach the disk
+    now, rather than by the checkpoint the server spreads over the next minutes, during the measurements that follow
+    (in production the nightly rebuild's is over long before the day's readings). Returns whether it ran (it needs a
+    superuser or the pg_checkpoint role)."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("checkpoint")
+    except DatabaseError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def environ(**values):
     """``os.environ`` with ``values`` set for the block (a gunicorn started inside inherits them)."""

@@ -19,6 +19,9 @@ What it does:
    ratio. It runs once before the export (which also warms the cache) and once after; the faster one is the
    yardstick of the ratio of throughputs (export rows/s ÷ COPY rows/s).
 
+A ``CHECKPOINT`` comes first (``_commun.point_de_controle``): the pages the scenarios before wrote reach the disk
+then, not during the measurements.
+
 Nothing is written to the database: the session lives in a signed cookie and is built as ``force_login`` builds it,
 without ``force_login``'s ``last_login`` update; when the staff account has no TOTP device (the generated
 dataset's has none), the "second factor required" middleware is told it has one (with a device, that check is one
@@ -33,6 +36,7 @@ import time
 from unittest import mock
 
 from benchmarks.outils import Resultat, requetes_comptees
+from benchmarks.scenarios._commun import point_de_controle
 
 CIBLE_LIGNES = 1_000_000
 CIBLE_MEMOIRE_MO = 50
@@ -266,6 +270,8 @@ def executer() -> Resultat:
     resultat.noter(f"Compte : {COMPTE} (équipe : toutes les activités, colonnes du médiateur, jamais de notes).")
 
     sql = sql_copy(du, au)
+    if point_de_controle():
+        resultat.noter("Point de contrôle avant les mesures (les écritures des scénarios précédents sur disque).")
     copie_avant = copier(sql)
 
     with _sans_ecriture(user):

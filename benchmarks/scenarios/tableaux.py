@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from benchmarks.outils import Resultat, latences, ms, requetes_comptees
-from benchmarks.scenarios._commun import sans_publication, statiques
+from benchmarks.scenarios._commun import point_de_controle, sans_publication, statiques
 
 STAFF = "pilotage@bench.example"
 REPETITIONS = 30  # sequential requests per reading: the p95 of 30 is not just the slowest one
@@ -259,6 +259,10 @@ def lectures(resultat):
     from sicoval_numerique.memoire import figer
 
     statiques()
+    resultat.noter(
+        "Point de contrôle avant les lectures (les écritures de la nuit et de la journée sur disque) : "
+        + ("fait." if point_de_controle() else "impossible (droits), les lectures le subissent peut-être.")
+    )
     departement = (
         Activite.objects.exclude(commune=None)
         .values("commune__departement")
