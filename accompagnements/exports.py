@@ -5,22 +5,24 @@ Three variants of columns (see ``export_notes`` in the vocabulary fixture):
 - a conseiller's own export adds « Bénéficiaire » (the followed person's name) and « Notes supplémentaires »;
 - a team export (staff, référents) adds the four mediator columns after « Dernière modification le », never notes.
 
-Rows are read in chunks (``iterator``) as plain tuples of the columns they need, every related row joined, so that
-the number of queries is fixed and the memory flat whatever the number of rows; the CSV is streamed a chunk of lines
-at a time, the XLSX is written by a write-only workbook into a temporary file that is then streamed. The CSV uses
-« ; » and a UTF-8 BOM, as French Excel expects, and a text starting like a formula stays text (CSV injection), as in
-``conseillers.exports``.
+Rows are read by one query, every related row joined, so that the number of queries is fixed and the memory flat
+whatever the number of rows. The CSV uses « ; », « \n » and a UTF-8 BOM, as French Excel reads them, and a text
+starting like a formula stays text (CSV injection), as in ``conseillers.exports``; it is streamed a chunk of lines at
+a time. The XLSX is written by a write-only workbook into a temporary file that is then streamed.
 
 An export may hold a million rows (the benchmark ``benchmarks/scenarios/export.py`` measures it against
-PostgreSQL's own ``COPY``), so a row costs as little Python as possible: no model instances, the JSON lists read as
-their text (their labels are kept per distinct list), the first postal code picked by the database, and on
-PostgreSQL the two time stamps formatted in Paris time by the database (loading a time zone-aware datetime into
-Python costs more than the rest of the row).
+PostgreSQL's own ``COPY``). On PostgreSQL the CSV is written by PostgreSQL itself (``csv_sql``: every cell computed
+in SQL, then ``COPY … TO STDOUT WITH (FORMAT csv)``) and Python forwards its bytes: reading, labelling and writing
+each cell in Python cost twice the query. Elsewhere (SQLite) and for the XLSX, rows are plain tuples of the columns
+they need (``rows``): no model instances, the JSON lists read as their text (their labels kept per distinct list),
+the first postal code picked by the database. Both CSV writers give the same bytes (the tests compare them).
 """
 
+import contextlib
 import csv
 import datetime
 import io
+import itertools
 import json
 import tempfile
 from operator import itemgetter
@@ -42,6 +44,8 @@ from . import choices as c
 
 CHUNK_SIZE = 2000
 BOM = "\ufeff"
+# Rows end with « \n », as PostgreSQL's COPY writes them (a cell of several lines holds « \n » too, quoted).
+LINE_END = "\n"
 PARIS = ZoneInfo("Europe/Paris")
 # ``updated_at`` is set a few microseconds after ``created_at`` on creation: within a second, never modified.
 NEVER_MODIFIED = datetime.timedelta(seconds=1)
@@ -431,45 +435,236 @@ def _csv_value(value):
     return value
 
 
-def csv_response(accompagnements, *, team, filename):
+def _csv_header(cols):
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator=LINE_END).writerow(cols)
+    return BOM + buffer.getvalue()
+
+
+def _csv_python(accompagnements, *, team):
+    """The CSV's rows written by Python (SQLite): chunks of lines, as text."""
     cols = columns(team=team)
     date_at = cols.index(DATE_COLUMN)
     formula_first = FORMULA_FIRST_CHARACTERS
     libres = [index for index, name in enumerate(cols) if name in TEXTE_LIBRE]
-
-    def lines():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(cols)
-        yield BOM + buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        dates = {}  # the date cells already written (a few hundred dates)
-        pending = 0
-        for values in rows(accompagnements, team=team):
-            # What ``_csv_value`` does, inlined: the only date is the « Date » column; csv writes None as ""; only
-            # free text can start like a formula (``TEXTE_LIBRE``).
-            cells = list(values)
-            for index in libres:
-                value = cells[index]
-                if value.__class__ is str and value[:1] in formula_first:
-                    cells[index] = "'" + value
-            date = cells[date_at]
-            if date is not None:
-                cells[date_at] = dates.get(date) or dates.setdefault(date, _csv_value(date))
-            writer.writerow(cells)
-            pending += 1
-            if pending == CHUNK_SIZE:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-                pending = 0
-        if pending:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator=LINE_END)
+    dates = {}  # the date cells already written (a few hundred dates)
+    pending = 0
+    for values in rows(accompagnements, team=team):
+        # What ``_csv_value`` does, inlined: the only date is the « Date » column; csv writes None as ""; only
+        # free text can start like a formula (``TEXTE_LIBRE``).
+        cells = list(values)
+        for index in libres:
+            value = cells[index]
+            if value.__class__ is str and value[:1] in formula_first:
+                cells[index] = "'" + value
+        date = cells[date_at]
+        if date is not None:
+            cells[date_at] = dates.get(date) or dates.setdefault(date, _csv_value(date))
+        writer.writerow(cells)
+        pending += 1
+        if pending == CHUNK_SIZE:
             yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue()
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+
+def csv_response(accompagnements, *, team, filename):
+    """The CSV export, streamed: its header, then its rows, written by PostgreSQL (``_csv_postgresql``) or by
+    Python (``_csv_python``), the same bytes either way (the tests compare them)."""
+    if connections[accompagnements.db].vendor == "postgresql":
+        body = _csv_postgresql(accompagnements, team=team)
+    else:
+        body = _csv_python(accompagnements, team=team)
+    lines = itertools.chain([_csv_header(columns(team=team))], body)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- The CSV written by PostgreSQL ----------------------------------------------------------------------------------
+# The names the SQL gives to the columns of ``_fields``, in their order (``_row_maker`` unpacks the same tuple).
+CHAMPS = (
+    "date",
+    "created",
+    "updated",
+    "type_activite",
+    "rang",
+    "participants",
+    "type_lieu",
+    "lieu_id",
+    "lieu_nom",
+    "lieu_adresse",
+    "lieu_complement",
+    "lieu_code_postal",
+    "commune_nom",
+    "commune_code_postal",
+    "commune_insee",
+    "duree",
+    "titre_atelier",
+    "materiel",
+    "thematiques",
+    "nom_demarche",
+    "niveau",
+    "autonomie",
+    "oriente",
+    "structure_redirection",
+    "residence_nom",
+    "residence_code_postal",
+    "residence_insee",
+    "genre",
+    "tranche_age",
+    "statut_social",
+    "id_externe",
+    "uuid",
+    "extra_1",
+    "extra_2",
+    "extra_3",
+    "extra_4",
+)
+# The cells that are not text (written as PostgreSQL writes a number).
+NOMBRES = frozenset(("Durée (min)",))
+
+
+def _texte(valeur):
+    """A SQL string literal (standard strings: quotes doubled), its « % » doubled for psycopg's placeholders."""
+    return "'" + str(valeur).replace("'", "''").replace("%", "%%") + "'"
+
+
+def _libelle_sql(expression, libelles, *, autre=None):
+    """``CASE expression WHEN code THEN label … END``: the label of a code, ``autre`` (or NULL) for other codes."""
+    cas = " ".join(f"WHEN {_texte(code)} THEN {_texte(libelle)}" for code, libelle in libelles.items())
+    return f"CASE {expression} {cas} ELSE {autre or 'NULL'} END"
+
+
+def _libelles_sql(expression, libelles):
+    """The labels of a JSON list of codes read as text (``["a", "b"]``, jsonb's own writing), one per line, as
+    ``_labels_reader`` writes them: the brackets dropped, each « ", " » made a line break, each quoted code replaced
+    by its label, then the quotes of the unknown codes dropped (no code nor label holds a quote: checked below)."""
+    texte = (
+        f"replace(substr({expression}, 2, length({expression}) - 2), '\", \"', {_texte(chr(34) + chr(10) + chr(34))})"
+    )
+    for code, libelle in libelles.items():
+        texte = f"replace({texte}, {_texte(chr(34) + code + chr(34))}, {_texte(libelle)})"
+    return f"replace({texte}, '\"', '')"
+
+
+for _liste in (MATERIEL_LABELS, c.THEMATIQUE_LABELS):
+    if any('"' in code + libelle for code, libelle in _liste.items()):
+        raise ValueError("Un code ou un libellé de liste contient un guillemet : _libelles_sql ne sait pas l'écrire.")
+
+
+def _cellules_sql(*, team):
+    """The SQL of each cell from the columns of ``_fields`` (``e.<CHAMPS>``), what ``_row_maker`` computes."""
+    collectif = f"e.type_activite = {_texte(c.COLLECTIF)}"
+    lieu = "e.lieu_id IS NOT NULL"
+    cellules = {
+        "Date": "to_char(e.date, 'DD/MM/YYYY')",
+        "Enregistré le": "e.created",
+        "Dernière modification le": "e.updated",
+        "Type": _libelle_sql("e.type_activite", TYPE_LABELS, autre="e.type_activite"),
+        "Participants": f"CASE WHEN {collectif} THEN e.rang || '/' || e.participants ELSE '1' END",
+        "Canaux d’accompagnement": _libelle_sql("e.type_lieu", TYPE_LIEU_LABELS, autre="e.type_lieu"),
+        "Nom du lieu": f"CASE WHEN {lieu} THEN e.lieu_nom END",
+        "Adresse": (
+            f"CASE WHEN {lieu} THEN concat_ws(', ', NULLIF(e.lieu_adresse, ''), NULLIF(e.lieu_complement, '')) END"
+        ),
+        "Commune": "e.commune_nom",
+        "Code postal": f"CASE WHEN {lieu} THEN e.lieu_code_postal ELSE e.commune_code_postal END",
+        "Code Insee": "e.commune_insee",
+        "Durée (min)": "e.duree",
+        "Nom de l’atelier": "e.titre_atelier",
+        "Matériel numérique utilisé": _libelles_sql("e.materiel", MATERIEL_LABELS),
+        "Thématique(s) d’accompagnement": _libelles_sql("e.thematiques", c.THEMATIQUE_LABELS),
+        "Tags": "NULL::text",
+        "Nom de la démarche administrative": "e.nom_demarche",
+        "Niveau d’autonomie (ou de l’atelier)": _libelle_sql(
+            f"CASE WHEN {collectif} THEN e.niveau ELSE e.autonomie END", ETOILES
+        ),
+        "Bénéficiaire réorienté": (
+            f"CASE e.oriente WHEN true THEN {_texte(OUI_NON[True])} WHEN false THEN {_texte(OUI_NON[False])} END"
+        ),
+        "Structure de redirection": _libelle_sql("e.structure_redirection", REDIRECTION_LABELS),
+        "Commune du bénéficiaire": "e.residence_nom",
+        "Code postal du bénéficiaire": "e.residence_code_postal",
+        "Code Insee du bénéficiaire": "e.residence_insee",
+        "Genre du bénéficiaire": _libelle_sql("e.genre", GENRE_LABELS),
+        "Tranche d’âge du bénéficiaire": _libelle_sql("e.tranche_age", TRANCHE_AGE_LABELS),
+        "Statut du bénéficiaire": _libelle_sql("e.statut_social", STATUT_LABELS),
+        # An activity imported from the national tool keeps its id there: exported, it comes back to itself.
+        "ID CRA": "COALESCE(NULLIF(e.id_externe, ''), e.uuid)",
+    }
+    if team:
+        cellules |= {
+            "Prénom du médiateur": "e.extra_1",
+            "Nom du médiateur": "e.extra_2",
+            "Rôle": f"CASE WHEN e.extra_3 THEN {_texte(ROLE_COORDINATEUR)} ELSE {_texte(ROLE_CONSEILLER)} END",
+            "ID - Conum": "e.extra_4::text",
+        }
+    else:
+        # Only in the author's own export: the followed person's name and the activity's private notes.
+        cellules |= {
+            BENEFICIAIRE: "CASE WHEN e.extra_1 IS NOT NULL THEN e.extra_2 || ' ' || e.extra_3 END",
+            NOTES: "e.extra_4",
+        }
+    return cellules
+
+
+def _ecrite(cellule, expression):
+    """A cell as the CSV holds it: free text that starts like a formula gets a « ' » (CSV injection, as
+    ``_csv_python``), and an empty text is NULL, which COPY writes as nothing (it quotes an empty string)."""
+    if cellule in NOMBRES:
+        return expression
+    if cellule in TEXTE_LIBRE:
+        debuts = ", ".join(_texte(debut) for debut in FORMULA_STARTS)
+        expression = f"CASE WHEN left({expression}, 1) IN ({debuts}) THEN '''' || {expression} ELSE {expression} END"
+    return f"NULLIF({expression}, '')"
+
+
+def csv_sql(accompagnements, *, team):
+    """``(sql, params)``: the query whose rows are the CSV's, cell by cell as ``_csv_python`` writes them.
+
+    Three levels: the export's own query (``row_values``, its order); the cells computed from its columns, once per
+    row (``OFFSET 0`` keeps PostgreSQL from merging this level into the next, which would compute a list's labels
+    once per use); then escaping and empty texts."""
+    values = row_values(accompagnements, team=team)
+    sql, params = values.query.sql_with_params()
+    if len(CHAMPS) != len(_fields(team=team, vendor="postgresql")):
+        raise ValueError("CHAMPS ne nomme pas chaque colonne de _fields.")
+    cellules = _cellules_sql(team=team)
+    noms = {cellule: f"k{rang}" for rang, cellule in enumerate(cellules)}
+    calculees = ", ".join(f"{expression} AS {noms[cellule]}" for cellule, expression in cellules.items())
+    ecrites = ", ".join(_ecrite(cellule, f"r.{noms[cellule]}") for cellule in columns(team=team))
+    champs = ", ".join(f'"{champ}"' for champ in CHAMPS)
+    requete = f"SELECT {ecrites} FROM (SELECT {calculees} FROM ({sql}) AS e({champs}) OFFSET 0) AS r"  # noqa: S608
+    return requete, params
+
+
+def _csv_postgresql(accompagnements, *, team):
+    """The CSV's rows written by PostgreSQL: ``COPY (csv_sql) TO STDOUT WITH (FORMAT csv)``, its bytes forwarded
+    a chunk of rows at a time (psycopg hands over one row per read). Python reads no value: on a million rows, its
+    reading, labelling and writing of each cell cost more than PostgreSQL's query (benchmarks/avant_apres.md)."""
+    sql, params = csv_sql(accompagnements, team=team)
+    copy = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER ';')"
+    with (
+        transaction.atomic(using=accompagnements.db, savepoint=False),
+        connections[accompagnements.db].cursor() as cursor,
+        # Logged as Django logs its queries when it does (tests' query counts, DEBUG): psycopg's COPY bypasses it.
+        cursor.debug_sql(copy, params) if hasattr(cursor, "debug_sql") else contextlib.nullcontext(),
+        cursor.cursor.copy(copy, params) as copie,
+    ):
+        morceau = []
+        for ligne in copie:
+            morceau.append(ligne)
+            if len(morceau) == CHUNK_SIZE:
+                yield b"".join(morceau)
+                morceau.clear()
+        if morceau:
+            yield b"".join(morceau)
 
 
 def xlsx_response(accompagnements, *, team, filename):

@@ -455,3 +455,74 @@ def test_postgresql_reads_the_rows_by_copy_as_the_cursor_reads_them(conseiller, 
     for team in (False, True):
         values = exports.row_values(Activite.objects.order_by("date", "pk", "accompagnements__rang"), team=team)
         assert list(exports._copie(values)) == list(values.iterator()), team
+
+
+@pytest.mark.usefixtures("services")
+def test_postgresql_writes_the_csv_python_writes(conseiller, referent, record, lieu):
+    """On PostgreSQL the CSV's rows are written by the database (``exports.csv_sql``): byte for byte the rows the
+    Python writer makes of the same activities, whatever the cells hold (formula starts in every free text,
+    separators, quotes and line breaks, empty and missing values, unknown codes, stamps, both variants)."""
+    lieu.nom = '-Lieu ; "guillemets"'
+    lieu.complement_adresse = "Bâtiment B"
+    lieu.save()
+    beneficiaire = services.beneficiaire_create(
+        by=conseiller.user,
+        data={
+            "prenom": "=Léa",
+            "nom": "Martin",
+            "consentement": True,
+            "genre": "feminin",
+            "tranche_age": "vingt_cinq_trente_neuf",
+        },
+    )
+    conseiller.prenom, conseiller.nom = "@Camille", "Dupont\nDurand"
+    conseiller.save()
+    suivie = record(
+        conseiller,
+        services.Participants(beneficiaires=[beneficiaire]),
+        type_lieu="lieu_activite",
+        lieu=lieu,
+        notes='+note ; "citée"\r\nsur deux lignes',
+        nom_demarche="\tdémarche",
+        oriente=True,
+        structure_redirection="aide_sociale",
+        thematiques=["aide_aux_demarches_administratives", "logement", "email"],
+        materiel=["ordinateur", "telephone"],
+    )
+    record(
+        conseiller,
+        services.Participants(anonymes=3, repartition={"genre": {"feminin": 2}}),
+        type="collectif",
+        titre_atelier='=HYPERLINK("http://exemple.invalid")',
+        niveau="debutant",
+        oriente=False,
+        date=timezone.localdate() - datetime.timedelta(days=2),
+    )
+    domicile = record(conseiller, materiel=[], thematiques=["email"], autonomie="autonome")
+    # What no form lets through but the rows may hold: codes unknown to the vocabulary, an imported id, a modification.
+    Activite.objects.filter(pk=domicile.pk).update(
+        thematiques=["inconnue", "email", "-autre"], materiel=["ordinateur", "inconnu"], id_externe="-ext-42"
+    )
+    Activite.objects.filter(pk=suivie.pk).update(updated_at=timezone.now() + datetime.timedelta(hours=2))
+
+    accompagnements = exports.accompagnements_of(Activite.objects.all())
+    for team in (False, True):
+        from_python = "".join(exports._csv_python(accompagnements, team=team))
+        from_postgresql = b"".join(exports._csv_postgresql(accompagnements, team=team)).decode()
+        assert from_postgresql == from_python, team
+        header = exports.columns(team=team)
+        rows = [dict(zip(header, row, strict=True)) for row in csv.reader(io.StringIO(from_python), delimiter=";")]
+        assert len(rows) == 5, team
+        at_home, followed = rows[:2]  # yesterday's, the last recorded first; then the workshop's three rows
+        assert followed["Nom du lieu"] == '\'-Lieu ; "guillemets"'
+        assert followed["Adresse"] == f"{lieu.adresse}, Bâtiment B"
+        assert followed["Dernière modification le"] != ""
+        assert at_home["Thématique(s) d’accompagnement"] == "inconnue\nE-mail\n-autre"
+        assert at_home["Matériel numérique utilisé"] == "Ordinateur\ninconnu"
+        assert (at_home["ID CRA"], at_home["Dernière modification le"]) == ("'-ext-42", "")
+        assert rows[2]["Nom de l’atelier"] == '\'=HYPERLINK("http://exemple.invalid")'
+        if team:
+            assert (followed["Prénom du médiateur"], followed["Nom du médiateur"]) == ("'@Camille", "Dupont\nDurand")
+        else:
+            assert followed["Bénéficiaire"] == "'=Léa Martin"
+            assert followed["Notes supplémentaires"] == '\'+note ; "citée"\r\nsur deux lignes'
