@@ -414,7 +414,7 @@ def _copie(values):
     sql, params = values.query.sql_with_params()
     connexion = connections[values.db]
     with transaction.atomic(using=values.db, savepoint=False), connexion.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM ({sql}) AS export LIMIT 0", params)  # noqa: S608 - Django's own SQL
+        cursor.execute(f"SELECT * FROM ({sql}) AS export LIMIT 0", params)  # noqa: S608 - Django's own SQL  # nosec B608
         types = [colonne.type_code for colonne in cursor.description]
         with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copie:
             copie.set_types(types)

@@ -7,7 +7,8 @@
 - ``ActiviteThematique``: one row per thématique of an activity, so that themes are counted with a plain GROUP BY.
   Both are derived from the activity by the services, in the same transaction.
 - ``Beneficiaire``: a person followed by name, only with recorded consent. Anonymous people have no row: their
-  attributes live on their accompaniment.
+  attributes live on their accompaniment. Two years after the last contact the identity is erased (``anonymise_le``,
+  ``services.purge``) but the row stays, so that the counts of people followed do not move.
 - ``PartageStatistiques``: a revocable read-only link to a conseiller's figures for a period.
 """
 
@@ -184,6 +185,13 @@ class Beneficiaire(models.Model):
     statut_social = models.CharField("statut", max_length=20, choices=c.STATUT_SOCIAL, default=c.NON_COMMUNIQUE)
     consentement_le = models.DateTimeField("consentement recueilli le")
     dernier_contact = models.DateField("dernier contact", null=True, blank=True)
+    anonymise_le = models.DateTimeField(
+        "anonymisé le",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Identité et coordonnées effacées (2 ans sans contact, ou à la demande de la personne).",
+    )
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     updated_at = models.DateTimeField("modifié le", auto_now=True)
 
@@ -197,7 +205,13 @@ class Beneficiaire(models.Model):
         indexes = [models.Index(fields=["conseiller", "nom"], name="beneficiaire_conseiller_nom")]
 
     def __str__(self):
+        if self.anonymise_le is not None:
+            return "Personne anonymisée"
         return f"{self.prenom} {self.nom}"
+
+    @property
+    def anonymise(self):
+        return self.anonymise_le is not None
 
 
 class Accompagnement(models.Model):

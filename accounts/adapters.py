@@ -13,7 +13,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class MFAAdapter(DefaultMFAAdapter):
-    """Staff cannot remove their last second factor: MFA is mandatory for them."""
+    """Staff and coordinators cannot remove their TOTP: MFA is mandatory for them (``policies.mfa_required``)."""
 
     def can_delete_authenticator(self, authenticator):
         if authenticator.type == Authenticator.Type.TOTP and mfa_required(authenticator.user):

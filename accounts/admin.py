@@ -1,9 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from structures.models import Membership
 
+from . import services
 from .models import User
 
 
@@ -28,3 +29,17 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    actions = ["deactivate_accounts"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # The form has saved the field; the service ends the account's open sessions.
+            services.user_deactivate(user=obj, by=request.user)
+
+    @admin.action(permissions=["change"], description="Désactiver les comptes sélectionnés (et fermer leurs sessions)")
+    def deactivate_accounts(self, request, queryset):
+        users = list(queryset)
+        for user in users:
+            services.user_deactivate(user=user, by=request.user)
+        self.message_user(request, f"{len(users)} compte(s) désactivé(s), sessions fermées.", messages.SUCCESS)

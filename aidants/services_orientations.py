@@ -21,6 +21,7 @@ from accompagnements import choices as c
 from accompagnements.services import Participants, activite_create, normalise_telephone
 from ateliers.selectors import seances_publiques
 from notifications.services import email_enqueue
+from sicoval_numerique.effacement import effacer
 from structures.models import Commune
 
 from . import selectors_orientations as sel
@@ -28,6 +29,7 @@ from .models import TRANSITIONS_ORIENTATION, Aidant, ContactPrefere, Orientation
 
 RETENTION_MONTHS = 12
 ERASED = {"prenom": "", "telephone": "", "email": "", "precision": ""}
+REASON = "Anonymisation (12 mois après la clôture)"
 MAX_RESULTAT = 280
 CONFLICT = "Cette orientation entre en conflit avec une autre modification : rechargez la page."
 NOT_REDIRECTOR = "Seuls le conseiller à qui l'orientation est adressée et l'équipe Sicoval la réorientent."
@@ -374,28 +376,28 @@ def orientation_retention_until(orientation):
     return closed + relativedelta(months=RETENTION_MONTHS) + datetime.timedelta(days=1)
 
 
+def orientations_erase(orientations, *, now=None, reason=REASON):
+    """Erase the first name, contact details and precision of ``orientations`` (a queryset), in the referrals and in
+    every version of their history, and set ``anonymisee_le``; referrals already erased are left as they are. Joins
+    the caller's transaction when there is one. Returns how many were erased. Used by the nightly purge and by the
+    erasure asked by a person (``donnees_personnelles``)."""
+    return effacer(orientations, champs=ERASED, marque="anonymisee_le", now=now or timezone.now(), reason=reason)
+
+
 def orientations_purger(*, now=None, batch=500):
-    """Erase the first name, contact details and precision of referrals closed more than 12 months ago, in the
-    referral and in every version of its history; set ``anonymisee_le``. Idempotent. Returns how many were erased."""
+    """Erase the personal data of referrals closed more than 12 months ago (``orientations_erase``). Idempotent.
+    Returns how many were erased."""
     erased = 0
     now = now or timezone.now()
     cutoff = purge_cutoff(now)
     while True:
         with transaction.atomic():
-            rows = list(
+            ids = list(
                 Orientation.objects.select_for_update(skip_locked=True)
                 .filter(cloturee_le__lt=cutoff, anonymisee_le__isnull=True)
-                .order_by("pk")[:batch]
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
             )
-            if not rows:
+            if not ids:
                 return erased
-            for row in rows:
-                for name, value in ERASED.items():
-                    setattr(row, name, value)
-                row.anonymisee_le = now
-            Orientation.objects.bulk_update(rows, [*ERASED, "anonymisee_le"])
-            # The history keeps every version of a row: the erased fields go from all of them.
-            Orientation.history.filter(id__in=[row.pk for row in rows]).update(
-                **ERASED, anonymisee_le=now, history_change_reason="Anonymisation (12 mois après la clôture)"
-            )
-            erased += len(rows)
+            erased += orientations_erase(Orientation.objects.filter(pk__in=ids), now=now)

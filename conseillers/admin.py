@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
-from sicoval_numerique.admin import ReadOnlyAdmin
+from sicoval_numerique.admin import AutocompleteSurMixin, ReadOnlyAdmin
 
 from . import services
 from .models import Affectation, Avenant, Conseiller, Contrat, Formation, MiseEnRelation, Poste, Rattachement
@@ -120,7 +120,7 @@ class FormationInline(admin.TabularInline):
 
 
 @admin.register(Conseiller)
-class ConseillerAdmin(SimpleHistoryAdmin):
+class ConseillerAdmin(AutocompleteSurMixin, SimpleHistoryAdmin):
     list_display = ["nom", "prenom", "email", "est_coordinateur", "coordinateur", "user"]
     list_filter = ["est_coordinateur"]
     search_fields = ["nom", "prenom", "email", "user__email"]
@@ -134,7 +134,7 @@ class ConseillerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MiseEnRelation)
-class MiseEnRelationAdmin(SimpleHistoryAdmin):
+class MiseEnRelationAdmin(AutocompleteSurMixin, SimpleHistoryAdmin):
     list_display = ["conseiller", "structure", "statut", "date_recrutement", "date_rupture", "updated_at"]
     list_filter = ["statut"]
     search_fields = ["conseiller__nom", "conseiller__prenom", "structure__nom"]
@@ -172,7 +172,7 @@ class FormationForm(RuleCheckedForm):
     required_relations = ("conseiller",)
 
 
-class NoDeleteAdmin(SimpleHistoryAdmin):
+class NoDeleteAdmin(AutocompleteSurMixin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # money and history: never hard-deleted
 

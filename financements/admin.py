@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from sicoval_numerique.admin import AutocompleteSurMixin
+
 from . import services
 from .choices import StatutConvention
 from .models import Avoir, Bareme, Convention, Financeur, LigneFinancement, Versement
@@ -83,7 +85,7 @@ class ServiceAdminMixin:
         return False  # money and history are never hard-deleted
 
 
-class NoDeleteAdmin(SimpleHistoryAdmin):
+class NoDeleteAdmin(AutocompleteSurMixin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -320,7 +322,7 @@ def _change_statut_action(statut, label):
 
 
 @admin.register(Convention)
-class ConventionAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class ConventionAdmin(AutocompleteSurMixin, ServiceAdminMixin, SimpleHistoryAdmin):
     form = ConventionForm
     list_display = [
         "__str__",
@@ -356,7 +358,7 @@ class ConventionAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(LigneFinancement)
-class LigneFinancementAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class LigneFinancementAdmin(AutocompleteSurMixin, ServiceAdminMixin, SimpleHistoryAdmin):
     list_display = ["poste", "convention", "montant_base", "bonus_qpv_zrr", "montant_total"]
     list_filter = ["convention__enveloppe", "convention__statut", "convention__financeur"]
     search_fields = ["poste__structure__nom", "convention__reference", "convention__structure__nom"]
@@ -383,7 +385,7 @@ class LigneFinancementAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Versement)
-class VersementAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class VersementAdmin(AutocompleteSurMixin, ServiceAdminMixin, SimpleHistoryAdmin):
     list_display = ["ligne", "numero", "date_prevue", "montant_prevu", "date_versement", "montant_verse"]
     list_filter = [
         "ligne__convention__financeur",
@@ -409,7 +411,7 @@ class VersementAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Avoir)
-class AvoirAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class AvoirAdmin(AutocompleteSurMixin, ServiceAdminMixin, SimpleHistoryAdmin):
     form = AvoirRecordForm
     list_display = ["ligne", "date", "montant", "motif"]
     list_filter = ["motif", "ligne__convention__financeur"]

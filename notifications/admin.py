@@ -50,6 +50,7 @@ class EmailAdmin(ReadOnlyModelAdmin):
 class ReglageRappelAdmin(ReadOnlyAdmin):
     list_display = ["famille", "actif", "parametres", "updated_at"]
     fields = list_display
+    readonly_fields = fields  # the history's form view builds a form of them: updated_at is not editable
 
 
 @admin.register(ExecutionRappel)

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import purge, services
 from .rappels import services as rappels
 
 # A relay stops claiming after this, well before the task's time limits: a run killed mid-send would leave its row
@@ -28,3 +28,9 @@ def rappels_famille(code):
         "manques": run.manques,
         "erreurs": run.erreurs,
     }
+
+
+@shared_task(name="notifications.tasks.emails_purger")
+def emails_purger():
+    """Delete the e-mails sent (or, never sent, written) more than 12 months ago (every night; idempotent)."""
+    return {"supprimes": purge.emails_purger()}

@@ -210,12 +210,12 @@ def inserer(activites, *, analyser=False):
         _preparer(cursor)
         cursor.execute(f"drop table if exists {LOT}")
         cursor.execute(
-            f"create temporary table {LOT} on commit drop as select activite_id from {queue} "
+            f"create temporary table {LOT} on commit drop as select activite_id from {queue} "  # nosec B608
             f"where activite_id in ({sql}) for update skip locked",
             params,
         )
         # Constant table names and Django's own SQL: the queued activities held by a change under way.
-        tenues = RawSQL(  # noqa: S611
+        tenues = RawSQL(  # noqa: S611  # nosec B611
             f"select q.activite_id from {queue} q where q.activite_id in ({sql}) "
             f"and q.activite_id not in (select activite_id from {LOT})",
             params,
@@ -227,7 +227,7 @@ def inserer(activites, *, analyser=False):
         lignes = cursor.rowcount
         cursor.execute(_mesures_par_tranche(tables[ResumeThematique], par_thematique=True))
         cursor.execute(_beneficiaires())
-        cursor.execute(f"delete from {queue} where activite_id in (select activite_id from {LOT})")
+        cursor.execute(f"delete from {queue} where activite_id in (select activite_id from {LOT})")  # nosec B608
         cursor.execute(f"drop table {LOT}")
         _terminer(cursor)
     return lignes
@@ -260,16 +260,16 @@ def ajouter(limit):
         cursor.execute(f"drop table if exists {LOT}")
         # Queue rows held by a change under way (``reporting.resume.en_file``) are left for a later run.
         cursor.execute(
-            f"create temporary table {LOT} on commit drop as "
+            f"create temporary table {LOT} on commit drop as "  # nosec B608
             f"select activite_id from {queue} order by activite_id limit %s for update skip locked",
             [int(limit)],
         )
-        cursor.execute(f"delete from {queue} where activite_id in (select activite_id from {LOT})")
+        cursor.execute(f"delete from {queue} where activite_id in (select activite_id from {LOT})")  # nosec B608
         n = cursor.rowcount
         if n:
             _preparer(cursor)
             # A constant table name, no input: the activities of the batch.
-            lot = Activite.objects.filter(pk__in=RawSQL(f"select activite_id from {LOT}", []))  # noqa: S611
+            lot = Activite.objects.filter(pk__in=RawSQL(f"select activite_id from {LOT}", []))  # noqa: S611  # nosec B611
             cursor.execute(*_faits(lot))
             for model, cible, par_thematique in AJOUTS:
                 # Rows of their own (no row to find and rewrite: updating the rows of a day of activities, each with
@@ -305,7 +305,7 @@ def cumuler(mois, departements=None):
             params += list(departements)
             params_suppression += list(departements)
         with connection.cursor() as cursor:
-            cursor.execute(f"delete from {cible._meta.db_table} where {suppression}", params_suppression)
+            cursor.execute(f"delete from {cible._meta.db_table} where {suppression}", params_suppression)  # nosec B608
             cursor.execute(_sommes_par_departement(source, cible, extra, condition), params)
 
 
@@ -338,7 +338,7 @@ def retrancher(lignes_activites, lignes_thematiques):
             table = cible._meta.db_table
             moins = ", ".join(f"{name} = t.{name} - s.{name}" for name in COLONNES)
             egal = " and ".join(f"t.{name} = s.{name}" for name in cle)
-            cursor.execute(f"update {table} t set {moins} from ({select}) s where {egal}", params)
+            cursor.execute(f"update {table} t set {moins} from ({select}) s where {egal}", params)  # nosec B608
 
 
 def reporter(lignes_activites, lignes_thematiques, mois):
@@ -353,7 +353,7 @@ def reporter(lignes_activites, lignes_thematiques, mois):
                 params,
             )
             liste = ", ".join(["%s"] * len(mois))
-            cursor.execute(f"delete from {table} where mois in ({liste}) and activites = 0", list(mois))
+            cursor.execute(f"delete from {table} where mois in ({liste}) and activites = 0", list(mois))  # nosec B608
 
 
 def nommer_communes(par_commune, premieres=None):

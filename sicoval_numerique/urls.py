@@ -20,6 +20,7 @@ urlpatterns = [
     path("lieux/", include("structures.urls_public")),
     path("gestion/financements/", include("financements.urls")),
     path("gestion/emails/", include("notifications.urls")),
+    path("gestion/donnees-personnelles/", include("donnees_personnelles.urls")),
     path("gestion/aidants/", include("aidants.urls")),
     path("gestion/", include("partenaires.urls")),
     path("gestion/", include("structures.urls")),

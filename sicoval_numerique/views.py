@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -42,7 +43,11 @@ def home(request):
 
 @require_safe
 def accessibilite(request):
-    return render(request, "accessibilite.html")
+    return render(
+        request,
+        "accessibilite.html",
+        {"contact": settings.CONTACT_ACCESSIBILITE, "contact_donnees": settings.CONTACT_DONNEES_PERSONNELLES},
+    )
 
 
 @never_cache

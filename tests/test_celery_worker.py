@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from accounts.models import UserSession as Session  # the session engine's table (accounts.sessions)
 from accounts.tasks import sessions_clear_expired
 from sicoval_numerique.celery import app as celery_app
 from tests.workers import REDIS_TEST_DB, TASK_TIMEOUT, celery_worker, redis_url, wait_for

@@ -32,6 +32,7 @@ ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 PRODUCTION = "sicoval_numerique.settings.production"
 STRONG_SECRET = "tests-deploy-7f3a9c1e5b2d8f4a6c0e9b7d3f1a5c8e2b4d6f8a0c2e4b6d8f0a1c3e5"
 ENCRYPTION_KEY = "q5dZ3n7mYJ4m0VhQX1YdC2mC9e8sV2k3bX6pQ0wR1tA="  # a Fernet key (32 bytes, url-safe base64)
+REDIS = "redis://redis:6379/0"
 # Variables that docker-compose.yml uses for itself (interpolation), not read by the settings.
 COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD", "WEB_PORT", "MAILPIT_UI_PORT"}
 
@@ -459,9 +460,15 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image():
 
 # --- production settings -------------------------------------------------------------------------------------------
 def test_check_deploy_is_clean_with_production_settings(production_env):
-    result = run_django(["check", "--deploy", "--fail-level", "WARNING"], production_env)
+    # Production has its Redis: the login rate limits are shared by every process (nothing connects to it here).
+    result = run_django(["check", "--deploy", "--fail-level", "WARNING"], {**production_env, "REDIS_URL": REDIS})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_the_rate_limits_would_be_counted_per_process(production_env):
+    result = run_django(["check", "--deploy"], production_env)  # no REDIS_URL: a local-memory cache
+    assert "accounts.W001" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("secret", [None, "", "   "], ids=["missing", "empty", "blank"])

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -306,7 +307,11 @@ def _write_thematiques(activite, *, replace):
 def _touch_beneficiaires(participants, date):
     for beneficiaire in participants.beneficiaires:
         if beneficiaire.dernier_contact is None or beneficiaire.dernier_contact < date:
-            Beneficiaire.objects.filter(pk=beneficiaire.pk).update(dernier_contact=date)
+            # Conditional on the stored value (the instance may be stale): the last contact, which dates the
+            # anonymisation two years later, never moves back.
+            Beneficiaire.objects.filter(pk=beneficiaire.pk).filter(
+                Q(dernier_contact__isnull=True) | Q(dernier_contact__lt=date)
+            ).update(dernier_contact=date)
 
 
 def _anonymes_saisis(type, participants):

@@ -98,6 +98,13 @@ def beneficiaire_create(*, by, data, confirme_doublon=False):
 def beneficiaire_update(*, beneficiaire, by, data):
     if not by.is_authenticated or beneficiaire.conseiller.user_id != by.pk:
         raise PermissionDenied("Seul le conseiller qui suit cette personne peut modifier sa fiche.")
+    if beneficiaire.anonymise_le is not None:
+        # Typing a name again would re-identify a person whose data was erased (retention period or request).
+        raise ValidationError(
+            "Cette personne a été anonymisée : sa fiche ne peut plus être modifiée. Pour la suivre à nouveau, "
+            "recueillez son accord et créez une nouvelle fiche.",
+            code="anonymise",
+        )
     data = {**data, "consentement": True}
     _check_beneficiaire(data)
     for name in BENEFICIAIRE_FIELDS:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "partenaires",
     "reporting",
     "imports",
+    "donnees_personnelles",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.IdleTimeoutMiddleware",
     "accounts.middleware.StaffMfaRequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -191,6 +193,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
 
 # --- Security (strengthened in production) ------------------------------------------------------------------
+# Database sessions that record their user, so that deactivating an account ends its sessions (accounts.sessions).
+SESSION_ENGINE = "accounts.sessions"
+# Staff and coordinators are logged out after this many seconds without a request (accounts.middleware); the other
+# accounts keep the default session age (SESSION_COOKIE_AGE, two weeks).
+DELAI_INACTIVITE_EQUIPE = 30 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
@@ -403,6 +410,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aidants.tasks.orientations_purger",
         "schedule": crontab(minute=50, hour=3),
     },
+    # Followed people anonymised 2 years after their last contact; notes of activities older than 2 years emptied.
+    "accompagnements-donnees-anonymiser": {
+        "task": "accompagnements.tasks.donnees_anonymiser",
+        "schedule": crontab(minute=55, hour=3),
+    },
+    # E-mails of the outbox (recipients, bodies) deleted 12 months after they were sent (or written, if never sent).
+    "notifications-emails-purger": {
+        "task": "notifications.tasks.emails_purger",
+        "schedule": crontab(minute=5, hour=4),
+    },
     "ateliers-passes-expirer": {
         "task": "ateliers.tasks.passes_expirer",
         "schedule": crontab(minute=10, hour=0),
@@ -467,20 +484,45 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Logging: no personal data of the public goes to logs ------------------------------------------------------
+# Every line written to the console and every error e-mail to ADMINS goes through a filter that masks e-mail
+# addresses, French phone numbers and the capability tokens of links (sicoval_numerique.journaux); error reports
+# show no POST value and no query string value. gunicorn's access log does the same (gunicorn.conf.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "personal_data": {"()": "sicoval_numerique.journaux.PersonalDataFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "personal_data"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "oauthlib": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own configuration would send "django" to an unfiltered mail_admins: ours replaces it.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+        "oauthlib": {"level": "WARNING"},
+    },
 }
+DEFAULT_EXCEPTION_REPORTER = "sicoval_numerique.journaux.PersonalDataExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "sicoval_numerique.journaux.PersonalDataReporterFilter"
 
 # --- The platform ----------------------------------------------------------------------------------------------
 # The territory that runs the platform: an EPCI by SIREN (the Sicoval by default).
 TERRITOIRE_EPCI_SIREN = env("TERRITOIRE_EPCI_SIREN", default="243100633")
 TERRITOIRE_NOM = env("TERRITOIRE_NOM", default="Sicoval")
 PLATFORM_NAME = env("PLATFORM_NAME", default="Sicoval numérique")
+# Where people write about accessibility and about their personal data (the accessibility statement, the register
+# of processing, the registration form's notice): the territory's own addresses, set per deployment.
+CONTACT_ACCESSIBILITE = env("CONTACT_ACCESSIBILITE", default="numerique@sicoval.fr")
+CONTACT_DONNEES_PERSONNELLES = env("CONTACT_DONNEES_PERSONNELLES", default="dpo@sicoval.fr")
 # The public address of the platform, for the links in e-mails (cancellation, session page) and calendar entries.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Behind a reverse proxy, how many proxies set X-Forwarded-For: the client's IP (login and public-form rate limits)

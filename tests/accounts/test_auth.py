@@ -14,13 +14,12 @@ from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role, User, UserSession
 from accounts.navigation import navigation_for
+from accounts.sessions import SessionStore
 from accounts.tasks import sessions_clear_expired
 from tests import factories
 
@@ -336,7 +335,7 @@ def make_session(expire_date):
     store = SessionStore()
     store["marque"] = "test"
     store.create()
-    Session.objects.filter(session_key=store.session_key).update(expire_date=expire_date)
+    UserSession.objects.filter(session_key=store.session_key).update(expire_date=expire_date)
     return store.session_key
 
 
@@ -345,8 +344,8 @@ def test_sessions_clear_expired_deletes_expired_sessions_only():
     expired = [make_session(now - datetime.timedelta(days=1)), make_session(now - datetime.timedelta(seconds=5))]
     alive = [make_session(now + datetime.timedelta(minutes=30)), make_session(now + datetime.timedelta(days=14))]
     assert sessions_clear_expired.delay().get() == 2
-    assert sorted(Session.objects.values_list("session_key", flat=True)) == sorted(alive)
-    assert not Session.objects.filter(session_key__in=expired).exists()
+    assert sorted(UserSession.objects.values_list("session_key", flat=True)) == sorted(alive)
+    assert not UserSession.objects.filter(session_key__in=expired).exists()
     assert sessions_clear_expired() == 0  # idempotent
 
 

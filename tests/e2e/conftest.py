@@ -208,3 +208,13 @@ def submit(page, button):
         button.click()
     page.wait_for_load_state("load")
     return info.value
+
+
+def tab_to(page, target, *, limit=80):
+    """Presses Tab, as a keyboard-only user does, until ``target`` (a locator) has the focus; fails when it is not
+    reached within ``limit`` presses (a control out of the tab order, or a focus trap before it)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return target
+    pytest.fail(f"{target} n'a pas reçu le focus après {limit} appuis sur Tab.", pytrace=False)

@@ -1,13 +1,15 @@
 """RGAA 4.1 / WCAG 2.1 AA: 0 axe-core violation (wcag2a, wcag2aa, wcag21a, wcag21aa) on every key page and state,
 the public pages at desktop and phone widths."""
 
+import re
+
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 
 from sicoval_numerique.demo import DEMO_PASSWORD
 
-from .conftest import check_axe, goto, log_in_as, submit
+from .conftest import check_axe, goto, log_in_as, login, submit
 
 BAZIEGE = "31048"  # one place, which does not help with administrative procedures, and no bus stop
 AUREVILLE = "31025"  # no place, a bus stop
@@ -150,6 +152,18 @@ def _an_aidant():
     return Aidant.objects.filter(habilite_aidants_connect=True).order_by("pk").first()
 
 
+def _personal_data_found(page, demo):
+    """What the team finds about a person who registered to a workshop, with the export and erasure buttons."""
+    from ateliers.models import Inscription
+
+    inscription = Inscription.objects.exclude(email="").order_by("pk").first()
+    goto(page, reverse("donnees_personnelles:recherche"))
+    page.get_by_label("Adresse e-mail").fill(inscription.email)
+    response = submit(page, page.get_by_role("button", name="Rechercher"))
+    assert page.get_by_role("button", name="Exporter (JSON)").first.is_visible()
+    return response, 200
+
+
 BACK_OFFICE_PAGES = {
     "structures": lambda page, demo: (goto(page, reverse("structures:list")), 200),
     "structures-sans-resultat": _structures_filtered_empty,
@@ -245,6 +259,9 @@ BACK_OFFICE_PAGES = {
     "import-activites": lambda page, demo: (goto(page, reverse("imports:nouveau", args=["activites"])), 200),
     "import-lieux": lambda page, demo: (goto(page, reverse("imports:nouveau", args=["lieux"])), 200),
     "synchronisation-coop": lambda page, demo: (goto(page, reverse("imports:coop")), 200),
+    "donnees-personnelles": lambda page, demo: (goto(page, reverse("donnees_personnelles:recherche")), 200),
+    "donnees-personnelles-resultats": _personal_data_found,
+    "donnees-personnelles-demandes": lambda page, demo: (goto(page, reverse("donnees_personnelles:demandes")), 200),
 }
 
 
@@ -291,3 +308,78 @@ def test_content_security_policy_is_understood_by_the_browser(page):
     assert "unsafe-inline" not in policy
     ignored = [m for m in page.watch.console_errors if "Content Security Policy" in m]
     assert not ignored, ignored
+
+
+# --- The second factor at login, the followed people, a shared statistics link -----------------------------------
+def test_mfa_code_prompt_at_login(page, live_server, demo):
+    """The page asking staff for their code after the password, then the same page sent back with a wrong code."""
+    _with_totp(_user(demo, "coordination"))
+    response = login(page, _user(demo, "coordination").email)
+    assert "/comptes/2fa/authenticate/" in page.url, page.url
+    check_axe(page, response)
+    page.get_by_label(re.compile("^Code")).fill("000000")
+    response = submit(page, page.get_by_role("button", name=re.compile("^(Se connecter|Connexion|Valider|Vérifier)")))
+    assert page.get_by_role("alert").first.is_visible()
+    check_axe(page, response)
+
+
+def _ines():
+    from accounts.models import User
+
+    return User.objects.get(email="conseiller@sicoval-numerique.example")
+
+
+def _followed_person():
+    from accompagnements import services
+
+    return services.beneficiaire_create(
+        by=_ines(), data={"prenom": "Léa", "nom": "Martin", "consentement": True, "genre": "feminin"}
+    )
+
+
+def _beneficiaires(page, demo):
+    _followed_person()
+    return goto(page, reverse("accompagnements:beneficiaires")), 200
+
+
+def _beneficiaire_create_with_errors(page, demo):
+    goto(page, reverse("accompagnements:beneficiaire_create"))
+    response = submit(page, page.get_by_role("button", name=re.compile("^(Enregistrer|Créer|Suivre)")))
+    assert page.get_by_role("alert").first.is_visible()
+    return response, 400
+
+
+CONSEILLER_PAGES = {
+    "beneficiaires": _beneficiaires,
+    "beneficiaire-creation": lambda page, demo: (goto(page, reverse("accompagnements:beneficiaire_create")), 200),
+    "beneficiaire-creation-erreurs": _beneficiaire_create_with_errors,
+    "beneficiaire": lambda page, demo: (
+        goto(page, reverse("accompagnements:beneficiaire", args=[_followed_person().uuid])),
+        200,
+    ),
+    "beneficiaire-modification": lambda page, demo: (
+        goto(page, reverse("accompagnements:beneficiaire_edit", args=[_followed_person().uuid])),
+        200,
+    ),
+    "partages": lambda page, demo: (goto(page, reverse("accompagnements:statistiques")), 200),
+}
+
+
+@pytest.mark.parametrize("name", list(CONSEILLER_PAGES))
+def test_conseiller_page(page, live_server, demo, name):
+    log_in_as(page, live_server, _ines())
+    response, status = CONSEILLER_PAGES[name](page, demo)
+    check_axe(page, response, status=status)
+
+
+def test_shared_statistics_link(page, live_server, demo):
+    """What a conseiller's shared link shows to whoever opens it, without an account."""
+    import datetime
+
+    from django.utils import timezone
+
+    from accompagnements.services.partages import partage_create
+
+    today = timezone.localdate()
+    partage = partage_create(by=_ines(), date_debut=today - datetime.timedelta(days=90), date_fin=today)
+    check_axe(page, goto(page, reverse("accompagnements:partage_public", args=[partage.token])))

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from accompagnements.models import Activite
 
-from .conftest import PHONE, _checked_page, check_axe, goto, login, submit
+from .conftest import PHONE, _checked_page, check_axe, goto, login, submit, tab_to
 
 INES = "conseiller@sicoval-numerique.example"
 
@@ -149,18 +149,24 @@ def test_a_draft_survives_a_reload_and_a_lost_connection(phone_page):
     expect(page.locator("#brouillon")).to_be_hidden()
 
 
-def test_keyboard_only_recording(phone_page):
-    page = phone_page
+def test_keyboard_only_recording(page):
+    """An activity recorded with the keyboard alone, in the tab order of the page: Tab into the duration's radio
+    group, arrows to « 30 min », Tab to a thématique, Space, Tab to the button, Enter."""
     login(page, INES)
     before = _count()
     goto(page, "/activites/nouvelle/")
-    page.get_by_label("30 min").focus()
-    page.keyboard.press("Space")
+    durees = page.get_by_role("group", name=re.compile("^Durée")).get_by_role("radio")
+    tab_to(page, durees.first)
+    for _ in range(durees.count()):
+        if page.get_by_label("30 min").is_checked():
+            break
+        page.keyboard.press("ArrowRight")
     expect(page.get_by_label("30 min")).to_be_checked()
-    page.get_by_label("E-mail").focus()
+    expect(page.get_by_label("30 min")).to_be_focused()
+    tab_to(page, page.get_by_label("E-mail"))
     page.keyboard.press("Space")
     expect(page.get_by_label("E-mail")).to_be_checked()
-    page.get_by_role("button", name="Enregistrer").focus()
+    tab_to(page, page.get_by_role("button", name="Enregistrer"))
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert _count() == before + 1

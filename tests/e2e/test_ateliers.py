@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 
-from .conftest import check_axe, goto, submit
+from .conftest import check_axe, goto, submit, tab_to
 
 RAMONVILLE_PLACE = "Espace numérique de la mairie de Ramonville"
 TITLE = "Visio en famille : garder le lien"
@@ -109,3 +109,24 @@ def test_visitor_registers_on_a_phone_until_full_then_a_cancellation_promotes_th
     expect(page.get_by_text("une place s'est libérée pour vous")).to_be_visible()
     goto(page, f"/ateliers/seances/{seance.uuid}/")
     expect(page.get_by_text("Complet — liste d'attente")).to_be_visible()
+
+
+def test_keyboard_only_registration(page, demo):
+    """A visitor registers with the keyboard alone, in the tab order of the session page: each field reached by Tab
+    and typed into, the consent box ticked with Space, the form sent with Enter; the confirmation follows."""
+    seance = _session(demo)
+    goto(page, f"/ateliers/seances/{seance.uuid}/")
+    tab_to(page, page.get_by_label(re.compile(r"^Prénom")))
+    page.keyboard.type("Denise")
+    tab_to(page, page.get_by_label(re.compile(r"^Nom")))
+    page.keyboard.type("Garcia")
+    tab_to(page, page.get_by_label("Adresse e-mail"))
+    page.keyboard.type("denise@example.org")
+    consent = tab_to(page, page.get_by_label(re.compile(r"^J'accepte")))
+    page.keyboard.press("Space")
+    expect(consent).to_be_checked()
+    tab_to(page, page.get_by_role("button", name=re.compile(r"^M'inscrire")))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Votre inscription est confirmée")
+    assert seance.inscriptions.filter(email="denise@example.org", statut="confirmee").exists()
