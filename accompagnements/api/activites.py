@@ -282,6 +282,8 @@ class ActiviteFilter(SyncFilterSet):
     commune = django_filters.CharFilter(
         field_name="commune__code_insee",
         validators=[INSEE_CODE],
+        # Not stripped: « commune=%0C » is a malformed code (400), not an empty filter that lists everything.
+        strip=False,
         help_text="Code INSEE de la commune où l'activité a eu lieu.",
     )
     conseiller = django_filters.UUIDFilter(field_name="conseiller__uuid", help_text="Identifiant d'un conseiller.")

@@ -458,3 +458,12 @@ def filter_query(ctx, query):
 def test_with_a_token_the_api_honours_its_schema(case, auth, activities, keep_test_connection):
     """Generated parameters (dates, codes, identifiers, cursors) answer 200, 400 or 404 as documented: never 5xx."""
     case.call_and_validate(headers={"Authorization": auth["HTTP_AUTHORIZATION"]})
+
+
+@pytest.mark.parametrize("commune", ["\x0c", " ", "3125", "31254 "])
+def test_a_malformed_commune_code_is_refused_not_ignored(client, auth, activities, commune):
+    """A code that does not match the documented pattern answers 400 in French, whitespace included (stripped, it
+    would have become no filter at all and listed every activity)."""
+    response = client.get(URL, {"commune": commune}, **auth)
+    assert response.status_code == 400
+    assert "Code INSEE invalide" in response.content.decode()

@@ -203,6 +203,7 @@ def test_staffs_page_flags_the_late_ones(client, staff, aidant, conseiller, comm
         page = text(client.get(SUIVI))
     assert "Aucune orientation en retard" in page  # Friday evening to Wednesday morning: not 3 working days
     with time_machine.travel(timezone.make_aware(datetime.datetime(2025, 3, 12, 19), tz), tick=False):
+        client.force_login(staff)  # nine hours later: a staff session idle that long has ended
         page = text(client.get(SUIVI))
     assert "1 orientation en retard" in page and "3 jours ouvrés" in page
 
