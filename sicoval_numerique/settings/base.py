@@ -234,6 +234,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sicoval_numerique.api.StandardPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    # The client address of the anonymous limit: the one the declared proxies saw (0: the connection's own), never
+    # the whole X-Forwarded-For header a client may write itself (the same count as allauth's login limits).
+    "NUM_PROXIES": env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_ANON_THROTTLE_RATE", default="120/min"),
         "client": env("API_CLIENT_THROTTLE_RATE", default="600/min"),

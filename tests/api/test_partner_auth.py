@@ -278,3 +278,14 @@ def test_an_idempotent_multipart_post_works_like_a_json_one(client, partner):
     assert first.status_code == again.status_code == 201, first.content
     assert again["Idempotent-Replayed"] == "true"
     assert Lieu.objects.count() == 1
+
+
+def test_the_anonymous_limit_counts_the_connections_address_not_a_forwarded_header_the_client_writes(rf):
+    """Without a declared proxy (``ALLAUTH_TRUSTED_PROXY_COUNT`` = 0, DRF's ``NUM_PROXIES``), a client that writes a
+    new ``X-Forwarded-For`` on each request is still one address for the anonymous limit of the API."""
+    from sicoval_numerique.api.partner import AnonThrottle
+
+    throttle = AnonThrottle()
+    first = rf.get("/api/v1/lieux/", HTTP_X_FORWARDED_FOR="198.51.100.1", REMOTE_ADDR="203.0.113.7")
+    second = rf.get("/api/v1/lieux/", HTTP_X_FORWARDED_FOR="198.51.100.2", REMOTE_ADDR="203.0.113.7")
+    assert throttle.get_ident(first) == throttle.get_ident(second) == "203.0.113.7"
