@@ -1,10 +1,12 @@
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from .policies import idle_timeout, mfa_missing
@@ -81,4 +83,24 @@ class IdleTimeoutMiddleware:
         if getattr(request, "htmx", False):
             # An htmx request would swap the login page into a fragment of the old one: reload the whole page.
             return HttpResponseClientRedirect(response["Location"])
+        return response
+
+
+class NoStoreForAccountsMiddleware:
+    """Every answer to a logged-in account is ``Cache-Control: no-store, private`` (``add_never_cache_headers``):
+    pages, exports and fragments show people's data, and neither a shared cache nor the browser's back button after
+    logout may keep them. Answers to visitors are left as their views set them (the public agenda, the places, the
+    calendar feeds may be cached). A request without a session cookie cannot be logged in: its session is not read."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return response
+        # The API sets ``request.user`` to None for a request it did not authenticate (UNAUTHENTICATED_USER).
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
         return response

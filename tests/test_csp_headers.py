@@ -9,7 +9,8 @@ pages are read by a superuser (with TOTP too), its object pages on the first row
 answer, error pages included, must carry:
 
 - a ``Content-Security-Policy`` header (enforced, not report-only) whose ``script-src`` has neither
-  ``'unsafe-inline'`` nor ``'unsafe-eval'``, with ``object-src 'none'``, ``frame-ancestors 'none'`` and a ``base-uri``;
+  ``'unsafe-inline'`` nor ``'unsafe-eval'``, with ``object-src 'none'``, ``frame-ancestors 'none'`` and
+  ``base-uri 'none'``;
 - a body with no inline ``<script>`` (one without ``src``), no ``<style>`` element, no ``on*=`` event handler, no
   ``style=`` attribute and no ``javascript:`` URL: what the policy would refuse in a browser would silently not work.
 
@@ -233,8 +234,8 @@ def policy_problems(header):
         problems.append("object-src n'est pas 'none'")
     if directives.get("frame-ancestors") != ["'none'"]:
         problems.append("frame-ancestors n'est pas 'none'")
-    if not directives.get("base-uri"):
-        problems.append("pas de base-uri")
+    if directives.get("base-uri") != ["'none'"]:
+        problems.append("base-uri n'est pas 'none'")
     return problems
 
 

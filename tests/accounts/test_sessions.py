@@ -240,3 +240,30 @@ def test_the_admin_action_deactivates_and_ends_the_sessions(admin_client):
         assert not user.is_active
         assert browser.get("/espace/")["Location"].startswith(LOGIN_URL)
     assert not UserSession.objects.filter(user__in=users).exists()
+
+
+# --- Nothing a logged-in account sees is kept by a cache ------------------------------------------------------------
+@pytest.fixture
+def conseiller_en_poste(db):
+    """A conseiller's account, member of a structure, who may read the activity log."""
+    from accounts.models import Role
+
+    user = factories.MembershipFactory(role=Role.CONSEILLER).user
+    factories.ConseillerFactory(user=user, prenom=user.first_name, nom=user.last_name)
+    return user
+
+
+@pytest.mark.parametrize("path", ["/espace/", "/activites/", "/activites/export.csv"])
+def test_every_answer_to_a_logged_in_account_is_no_store(client, conseiller_en_poste, path):
+    """Pages and exports show people's data: neither a shared cache nor the back button after logout keeps them."""
+    client.force_login(conseiller_en_poste)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert {"no-store", "private"} <= {part.strip() for part in response["Cache-Control"].split(",")}
+
+
+def test_answers_to_visitors_keep_the_cache_policy_of_their_view(client, db):
+    """A visitor's request is not made to load a session: the public pages keep what their views set."""
+    response = client.get("/lieux/")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
